@@ -1,0 +1,239 @@
+// Package sqlstore is the relational storage adapter: one set of bun models and queries that
+// runs on SQLite (the single-node default, pure-Go modernc driver) and on PostgreSQL (pgx).
+// It owns the schema migrations, implements every capability's Store interface
+// (account.Store, channel.Store, ...) and translates driver errors into the sentinels of
+// package store, so nothing above it ever sees a dialect. It must not import net/http or any
+// configuration package.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect names returned by DB.Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// DefaultFileName is the SQLite database file created in Options.DataDir when no URL is given.
+const DefaultFileName = "freely.db"
+
+// sqliteBusyTimeout is how long a connection waits for the write lock before giving up. Writes
+// are short, so a writer that waits this long means something is stuck, not busy.
+const sqliteBusyTimeout = 10 * time.Second
+
+// Options says which database to open.
+type Options struct {
+	// URL selects the database:
+	//   ""                       → SQLite at DataDir/freely.db
+	//   "sqlite:/path/file.db"   → SQLite at that path ("sqlite:///path" also works)
+	//   "/path/file.db"          → SQLite at that path
+	//   "postgres://..." or "postgresql://..." → PostgreSQL
+	URL string
+	// DataDir holds the default SQLite file; it is created if missing.
+	DataDir string
+	// Logger receives migration and connection messages; nil discards them.
+	Logger *slog.Logger
+	// MaxOpenConns caps the connection pool; 0 picks a default suited to the dialect.
+	MaxOpenConns int
+}
+
+// DB is an open, migrated database. It is safe for concurrent use.
+type DB struct {
+	bun     *bun.DB
+	sql     *sql.DB
+	dialect string
+	log     *slog.Logger
+}
+
+// Open opens the database named by opts, checks that it answers and applies every pending
+// migration embedded in the binary.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	db, err := openPool(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s database: %w", db.dialect, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s database: %w", db.dialect, err)
+	}
+	return db, nil
+}
+
+func openPool(opts Options, logger *slog.Logger) (*DB, error) {
+	u := strings.TrimSpace(opts.URL)
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return openPostgres(u, opts.MaxOpenConns, logger)
+	case strings.Contains(u, "://") && !strings.HasPrefix(u, "sqlite://"):
+		return nil, fmt.Errorf("database URL: unsupported scheme in %q (want sqlite: or postgres://)", redactURL(u))
+	}
+	path, err := sqlitePath(u, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return openSQLite(path, opts.MaxOpenConns, logger)
+}
+
+// sqlitePath turns the URL forms Options accepts into a file path.
+func sqlitePath(u, dataDir string) (string, error) {
+	var path string
+	switch {
+	case u == "":
+		if dataDir == "" {
+			return "", errors.New("database: neither URL nor data directory given")
+		}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return "", fmt.Errorf("create data directory: %w", err)
+		}
+		path = filepath.Join(dataDir, DefaultFileName)
+	case strings.HasPrefix(u, "sqlite://"):
+		path = strings.TrimPrefix(u, "sqlite://")
+	case strings.HasPrefix(u, "sqlite:"):
+		path = strings.TrimPrefix(u, "sqlite:")
+	default:
+		path = u
+	}
+	if path == "" {
+		return "", fmt.Errorf("database URL %q names no file", u)
+	}
+	// The driver reads everything after '?' as connection options; a file name holding one
+	// would silently open a different file.
+	if strings.ContainsAny(path, "?#") {
+		return "", fmt.Errorf("database path %q: '?' and '#' are not allowed in SQLite file names", path)
+	}
+	if path == ":memory:" {
+		return "", errors.New("database path :memory: is not supported: every pooled connection would see its own empty database")
+	}
+	return path, nil
+}
+
+func openSQLite(path string, maxOpen int, logger *slog.Logger) (*DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(sqliteBusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	// BEGIN IMMEDIATE takes the write lock at the start of every transaction, so concurrent
+	// writers queue on busy_timeout instead of failing with SQLITE_BUSY when a read
+	// transaction tries to upgrade to a write.
+	q.Set("_txlock", "immediate")
+	// Times passed as driver arguments (callers using SQL() directly) are written in the
+	// same sortable text form bun uses.
+	q.Set("_time_format", "sqlite")
+	sqldb, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// In WAL mode readers never block each other or the writer, so several connections let
+	// reads run in parallel; writers take turns on the database lock.
+	if maxOpen <= 0 {
+		maxOpen = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(maxOpen)
+	sqldb.SetConnMaxIdleTime(0)
+	sqldb.SetConnMaxLifetime(0)
+	logger.Debug("database: sqlite", "path", path, "max_open_conns", maxOpen)
+	return &DB{
+		bun:     bun.NewDB(sqldb, sqlitedialect.New()),
+		sql:     sqldb,
+		dialect: DialectSQLite,
+		log:     logger,
+	}, nil
+}
+
+func openPostgres(u string, maxOpen int, logger *slog.Logger) (*DB, error) {
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres URL %s: %w", redactURL(u), err)
+	}
+	// bun writes argument values into the SQL text itself, so nearly every statement is
+	// unique; caching a prepared statement for each would only churn the server. The
+	// unnamed-statement mode runs each in one round trip and also works behind poolers.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	sqldb := stdlib.OpenDB(*cfg)
+	if maxOpen <= 0 {
+		maxOpen = 20
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(max(2, maxOpen/2))
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	sqldb.SetConnMaxLifetime(time.Hour)
+	logger.Debug("database: postgres", "url", redactURL(u), "max_open_conns", maxOpen)
+	return &DB{
+		bun:     bun.NewDB(sqldb, pgdialect.New()),
+		sql:     sqldb,
+		dialect: DialectPostgres,
+		log:     logger,
+	}, nil
+}
+
+// redactURL hides a password in a database URL so it can be logged.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Bun returns the bun handle, for packages that add their own queries and models.
+func (db *DB) Bun() *bun.DB { return db.bun }
+
+// SQL returns the underlying pool (for River and other database/sql users).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Dialect reports "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ping checks that the database answers; /readyz calls it.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", db.dialect, err)
+	}
+	return nil
+}
+
+// Close closes the pool; SQLite checkpoints its write-ahead log when the last connection goes.
+func (db *DB) Close() error {
+	if err := db.bun.Close(); err != nil {
+		return fmt.Errorf("close %s database: %w", db.dialect, err)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise
+// (also when fn panics). On SQLite the transaction holds the write lock from its start, so
+// keep it short. Errors from fn are returned unchanged; database errors that escape a bun
+// query inside fn are not translated, use Translate for that.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.bun.RunInTx(ctx, nil, fn)
+}
