@@ -32,7 +32,9 @@ type AV1 struct{ SequenceHeader []byte }
 type VP9 struct{}
 
 // AAC is MPEG-4 Audio (AAC-LC, HE-AAC).
-type AAC struct{ Config mpeg4audio.AudioSpecificConfig }
+type AAC struct {
+	Config mpeg4audio.AudioSpecificConfig
+}
 
 // Opus is Opus audio at 48 kHz.
 type Opus struct{ ChannelCount int }
