@@ -2,7 +2,8 @@
 // type from the content, refuses oversized inputs and decompression bombs before decoding,
 // decodes, scales/crops to the target size and re-encodes as PNG (when there is transparency) or
 // JPEG. Re-encoding drops every byte that is not pixels — EXIF/GPS metadata, comments, and
-// whatever a polyglot file hid after the image. It imports nothing from the project except form.
+// whatever a polyglot file hid after the image. Save puts the result in a blob store. It imports
+// only form and the blob port from the project; no HTTP.
 package imageproc
 
 import (
