@@ -106,7 +106,7 @@ func (db *DB) UserByNickname(ctx context.Context, nickname string) (*account.Use
 
 func (db *DB) userWhere(ctx context.Context, what, where string, arg any) (*account.User, error) {
 	var r userRow
-	if err := db.bun.NewSelect().Model(&r).Where(where, arg).Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&r).Where(where, arg).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, Translate(err))
 	}
 	return r.toDomain(), nil
@@ -123,7 +123,7 @@ func (db *DB) UpdateProfile(ctx context.Context, u *account.User) error {
 		return fmt.Errorf("update profile of user %d: empty nickname", u.ID)
 	}
 	now := dbTime(time.Now())
-	res, err := db.bun.NewUpdate().Model((*userRow)(nil)).
+	res, err := db.idb(ctx).NewUpdate().Model((*userRow)(nil)).
 		Set("nickname = ?", u.Nickname).
 		Set("nickname_key = ?", key).
 		Set("avatar_key = ?", u.AvatarKey).
@@ -167,7 +167,7 @@ func (db *DB) MarkEmailVerified(ctx context.Context, userID int64, at time.Time)
 	if at.IsZero() {
 		return fmt.Errorf("mark e-mail of user %d verified: zero time", userID)
 	}
-	res, err := db.bun.NewUpdate().Model((*userRow)(nil)).
+	res, err := db.idb(ctx).NewUpdate().Model((*userRow)(nil)).
 		Set("email_verified_at = COALESCE(email_verified_at, ?)", dbTime(at)).
 		Set("updated_at = ?", dbTime(time.Now())).
 		Where("id = ?", userID).
@@ -198,7 +198,7 @@ func (db *DB) CreateSession(ctx context.Context, s *account.Session) error {
 		UserAgent:  s.UserAgent,
 		IP:         s.IP,
 	}
-	if _, err := db.bun.NewInsert().Model(&r).Exec(ctx); err != nil {
+	if _, err := db.idb(ctx).NewInsert().Model(&r).Exec(ctx); err != nil {
 		return fmt.Errorf("create session for user %d: %w", s.UserID, Translate(err))
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = r.CreatedAt, r.LastSeenAt, r.ExpiresAt
@@ -209,7 +209,7 @@ func (db *DB) CreateSession(ctx context.Context, s *account.Session) error {
 // treated as gone.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (*account.Session, error) {
 	var r sessionRow
-	err := db.bun.NewSelect().Model(&r).
+	err := db.idb(ctx).NewSelect().Model(&r).
 		Where("s.token_hash = ?", tokenHash).
 		Where("s.expires_at > ?", dbTime(now)).
 		Scan(ctx)
@@ -222,7 +222,7 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash string, now time
 // TouchSession implements account.Store. It does not revive a session that had already
 // expired at lastSeen: that gives store.ErrNotFound, like an unknown token.
 func (db *DB) TouchSession(ctx context.Context, tokenHash string, lastSeen, expires time.Time) error {
-	res, err := db.bun.NewUpdate().Model((*sessionRow)(nil)).
+	res, err := db.idb(ctx).NewUpdate().Model((*sessionRow)(nil)).
 		Set("last_seen_at = ?", dbTime(lastSeen)).
 		Set("expires_at = ?", dbTime(expires)).
 		Where("token_hash = ?", tokenHash).
@@ -237,7 +237,7 @@ func (db *DB) TouchSession(ctx context.Context, tokenHash string, lastSeen, expi
 // DeleteSession implements account.Store. It is idempotent: deleting a session that no
 // longer exists (logged out twice, already expired and swept) succeeds.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	if _, err := db.bun.NewDelete().Model((*sessionRow)(nil)).Where("token_hash = ?", tokenHash).Exec(ctx); err != nil {
+	if _, err := db.idb(ctx).NewDelete().Model((*sessionRow)(nil)).Where("token_hash = ?", tokenHash).Exec(ctx); err != nil {
 		return fmt.Errorf("delete session: %w", Translate(err))
 	}
 	return nil
@@ -261,7 +261,7 @@ func (db *DB) CreateToken(ctx context.Context, t *account.OneTimeToken) error {
 		ExpiresAt: dbTime(t.ExpiresAt),
 		UsedAt:    dbTime(t.UsedAt),
 	}
-	if _, err := db.bun.NewInsert().Model(&r).Exec(ctx); err != nil {
+	if _, err := db.idb(ctx).NewInsert().Model(&r).Exec(ctx); err != nil {
 		return fmt.Errorf("create %s token for user %d: %w", t.Purpose, t.UserID, Translate(err))
 	}
 	t.CreatedAt, t.ExpiresAt, t.UsedAt = r.CreatedAt, r.ExpiresAt, r.UsedAt
@@ -272,7 +272,7 @@ func (db *DB) CreateToken(ctx context.Context, t *account.OneTimeToken) error {
 // spends the token, so of concurrent callers exactly one gets it.
 func (db *DB) UseToken(ctx context.Context, tokenHash string, purpose account.TokenPurpose, now time.Time) (*account.OneTimeToken, error) {
 	var r tokenRow
-	err := db.bun.NewUpdate().Model(&r).
+	err := db.idb(ctx).NewUpdate().Model(&r).
 		Set("used_at = ?", dbTime(now)).
 		Where("token_hash = ?", tokenHash).
 		Where("purpose = ?", string(purpose)).

@@ -48,11 +48,11 @@ func (db *DB) ChannelByStreamKey(ctx context.Context, key string) (*channel.Chan
 
 func (db *DB) channelWhere(ctx context.Context, what, where string, arg any) (*channel.Channel, error) {
 	var r channelRow
-	if err := db.bun.NewSelect().Model(&r).Where(where, arg).Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&r).Where(where, arg).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, Translate(err))
 	}
 	ch := r.toDomain()
-	cats, err := loadChannelCategories(ctx, db.bun, []int64{ch.ID})
+	cats, err := loadChannelCategories(ctx, db.idb(ctx), []int64{ch.ID})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -102,7 +102,7 @@ func (db *DB) SetStreamKey(ctx context.Context, channelID int64, key string) err
 	if key == "" {
 		return fmt.Errorf("set stream key of channel %d: empty key", channelID)
 	}
-	res, err := db.bun.NewUpdate().Model((*channelRow)(nil)).
+	res, err := db.idb(ctx).NewUpdate().Model((*channelRow)(nil)).
 		Set("stream_key = ?", key).
 		Set("updated_at = ?", dbTime(time.Now())).
 		Where("id = ?", channelID).
@@ -115,7 +115,7 @@ func (db *DB) SetStreamKey(ctx context.Context, channelID int64, key string) err
 
 // SetSuspended implements channel.Store.
 func (db *DB) SetSuspended(ctx context.Context, channelID int64, suspended bool) error {
-	res, err := db.bun.NewUpdate().Model((*channelRow)(nil)).
+	res, err := db.idb(ctx).NewUpdate().Model((*channelRow)(nil)).
 		Set("suspended = ?", suspended).
 		Set("updated_at = ?", dbTime(time.Now())).
 		Where("id = ?", channelID).
@@ -134,7 +134,7 @@ func (db *DB) ListChannels(ctx context.Context, afterID int64, limit int) ([]*ch
 	}
 	limit = min(limit, MaxPageSize)
 	var rows []channelRow
-	err := db.bun.NewSelect().Model(&rows).
+	err := db.idb(ctx).NewSelect().Model(&rows).
 		Where("ch.id > ?", afterID).
 		OrderExpr("ch.id ASC").
 		Limit(int64(limit)).
@@ -148,7 +148,7 @@ func (db *DB) ListChannels(ctx context.Context, afterID int64, limit int) ([]*ch
 		out[i] = rows[i].toDomain()
 		ids[i] = rows[i].ID
 	}
-	cats, err := loadChannelCategories(ctx, db.bun, ids)
+	cats, err := loadChannelCategories(ctx, db.idb(ctx), ids)
 	if err != nil {
 		return nil, fmt.Errorf("list channels after %d: %w", afterID, err)
 	}
@@ -162,7 +162,7 @@ func (db *DB) ListChannels(ctx context.Context, afterID int64, limit int) ([]*ch
 // both databases), ties broken by ID.
 func (db *DB) Categories(ctx context.Context) ([]channel.Category, error) {
 	var rows []categoryRow
-	if err := db.bun.NewSelect().Model(&rows).OrderExpr("cat.name_ko ASC, cat.id ASC").Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&rows).OrderExpr("cat.name_ko ASC, cat.id ASC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list categories: %w", Translate(err))
 	}
 	out := make([]channel.Category, len(rows))
@@ -175,7 +175,7 @@ func (db *DB) Categories(ctx context.Context) ([]channel.Category, error) {
 // CategoryBySlug implements channel.Store.
 func (db *DB) CategoryBySlug(ctx context.Context, slug string) (*channel.Category, error) {
 	var r categoryRow
-	if err := db.bun.NewSelect().Model(&r).Where("cat.slug = ?", slug).Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&r).Where("cat.slug = ?", slug).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("category %q: %w", slug, Translate(err))
 	}
 	c := r.toDomain()
@@ -203,7 +203,7 @@ func (db *DB) UpsertCategories(ctx context.Context, cats []channel.Category) err
 		seen[c.Slug] = true
 		rows[i] = categoryRow{Slug: c.Slug, NameKO: c.NameKO, NameEN: c.NameEN}
 	}
-	_, err := db.bun.NewInsert().Model(&rows).
+	_, err := db.idb(ctx).NewInsert().Model(&rows).
 		On("CONFLICT (slug) DO UPDATE").
 		Set("name_ko = EXCLUDED.name_ko").
 		Set("name_en = EXCLUDED.name_en").
@@ -237,7 +237,7 @@ func (db *DB) EnsureTags(ctx context.Context, names []string) ([]channel.Tag, er
 	for i, n := range uniq {
 		rows[i] = tagRow{Name: n}
 	}
-	_, err := db.bun.NewInsert().Model(&rows).
+	_, err := db.idb(ctx).NewInsert().Model(&rows).
 		On("CONFLICT (name) DO NOTHING").
 		Returning("NULL").
 		Exec(ctx)
@@ -245,7 +245,7 @@ func (db *DB) EnsureTags(ctx context.Context, names []string) ([]channel.Tag, er
 		return nil, fmt.Errorf("ensure %d tags: %w", len(uniq), Translate(err))
 	}
 	var found []tagRow
-	if err := db.bun.NewSelect().Model(&found).Where("tg.name IN (?)", bun.In(uniq)).Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&found).Where("tg.name IN (?)", bun.In(uniq)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("ensure %d tags: %w", len(uniq), Translate(err))
 	}
 	byName := make(map[string]int64, len(found))

@@ -231,9 +231,34 @@ func (db *DB) Close() error {
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise
-// (also when fn panics). On SQLite the transaction holds the write lock from its start, so
-// keep it short. Errors from fn are returned unchanged; database errors that escape a bun
-// query inside fn are not translated, use Translate for that.
+// (also when fn panics). The context passed to fn carries the transaction: store methods of
+// this DB called with that context run inside it, so a use-case can combine several of them
+// (and its own queries on tx, or a River InsertTx) atomically. An InTx called with such a
+// context joins the outer transaction instead of starting another.
+//
+// On SQLite the transaction holds the database's write lock from its start, so keep it
+// short, and never call this DB with a context that does not carry the transaction from
+// inside fn: that call would wait for the lock fn holds.
+//
+// Errors from fn are returned unchanged; wrap driver errors from your own queries with
+// Translate.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.bun.RunInTx(ctx, nil, fn)
+	if tx, ok := ctx.Value(txKey{db}).(bun.Tx); ok {
+		return fn(ctx, tx)
+	}
+	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, txKey{db}, tx), tx)
+	})
+}
+
+// txKey marks a context that carries a transaction of one DB.
+type txKey struct{ db *DB }
+
+// idb is where a store method runs its queries: the transaction carried by ctx, if any,
+// otherwise the pool.
+func (db *DB) idb(ctx context.Context) bun.IDB {
+	if tx, ok := ctx.Value(txKey{db}).(bun.Tx); ok {
+		return tx
+	}
+	return db.bun
 }

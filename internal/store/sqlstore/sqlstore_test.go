@@ -124,14 +124,15 @@ func TestSQLiteReadersDuringWrite(t *testing.T) {
 	if err := db.CreateUserWithChannel(ctx, u, &channel.Channel{Handle: "aaa", DisplayName: "A"}); err != nil {
 		t.Fatal(err)
 	}
-	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Table("users").Set("avatar_key = 'writing'").Where("id = ?", u.ID).Exec(ctx); err != nil {
+	err := db.InTx(ctx, func(txCtx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Table("users").Set("avatar_key = 'writing'").Where("id = ?", u.ID).Exec(txCtx); err != nil {
 			return err
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
 		for i := range errs {
 			wg.Go(func() {
+				// ctx, not txCtx: these are other connections' reads.
 				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				defer cancel()
 				got, err := db.UserByID(rctx, u.ID)

@@ -12,7 +12,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
@@ -73,17 +77,19 @@ func PostgresURL(t testing.TB) string {
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL", EnvPostgres)
 	}
-	var b [8]byte
+	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatalf("random schema name: %v", err)
 	}
-	schema := "freely_test_" + hex.EncodeToString(b[:])
+	// The creation time in the name lets a later run sweep schemas a killed run left behind.
+	schema := fmt.Sprintf("%s%d_%s", schemaPrefix, time.Now().Unix(), hex.EncodeToString(b[:]))
 
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", EnvPostgres, err)
 	}
 	ctx := context.Background()
+	sweepOnce.Do(func() { sweepStaleSchemas(ctx, t, admin) })
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf(`CREATE SCHEMA %q`, schema)); err != nil {
 		admin.Close()
 		t.Fatalf("create test schema: %v", err)
@@ -98,6 +104,43 @@ func PostgresURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+const schemaPrefix = "freely_test_"
+
+// staleAfter is how old a leftover test schema must be before a run drops it: far longer than
+// any test, so schemas of test processes running right now are never touched.
+const staleAfter = 2 * time.Hour
+
+var sweepOnce sync.Once
+
+// sweepStaleSchemas drops test schemas older than staleAfter, left by runs that were killed
+// before their cleanups ran. Failures are logged, not fatal: they only cost disk space.
+func sweepStaleSchemas(ctx context.Context, t testing.TB, admin *sql.DB) {
+	rows, err := admin.QueryContext(ctx,
+		`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, schemaPrefix)
+	if err != nil {
+		t.Logf("list stale test schemas: %v", err)
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			break
+		}
+		stamp, _, ok := strings.Cut(strings.TrimPrefix(name, schemaPrefix), "_")
+		created, err := strconv.ParseInt(stamp, 10, 64)
+		if ok && err == nil && time.Since(time.Unix(created, 0)) > staleAfter {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`DROP SCHEMA IF EXISTS %q CASCADE`, name)); err != nil {
+			t.Logf("drop stale test schema %s: %v", name, err)
+		}
+	}
 }
 
 // Each runs fn once per database, as subtests "sqlite" and "postgres" (the second skipped
