@@ -16,6 +16,7 @@ var english = map[string]string{
 	"nav.my_channel":         "My channel",
 	"nav.channel_settings":   "Channel settings",
 	"nav.menu":               "Menu",
+	"nav.skip":               "Skip to content",
 	"nav.language":           "Language",
 
 	"notice.unverified":         "Please verify your e-mail address. Until then you cannot stream or chat.",
@@ -54,7 +55,7 @@ var english = map[string]string{
 	"form.nickname":      "Nickname",
 	"form.nickname_hint": "The name other people see.",
 	"form.handle":        "Channel address",
-	"form.handle_hint":   "Lower-case letters, digits and _ (3–24). Your channel lives at %s/c/…",
+	"form.handle_hint":   "Lower-case letters, digits and _ (3–24). Your channel lives at /c/<address>.",
 	"form.optional":      "optional",
 	"form.save":          "Save",
 	"form.upload":        "Upload",

@@ -16,6 +16,7 @@ var korean = map[string]string{
 	"nav.my_channel":         "내 채널",
 	"nav.channel_settings":   "채널 설정",
 	"nav.menu":               "메뉴",
+	"nav.skip":               "본문으로 건너뛰기",
 	"nav.language":           "언어",
 
 	"notice.unverified":         "이메일 인증을 완료해 주세요. 인증 전에는 방송과 채팅을 할 수 없어요.",
@@ -54,7 +55,7 @@ var korean = map[string]string{
 	"form.nickname":      "닉네임",
 	"form.nickname_hint": "다른 사람에게 보이는 이름이에요.",
 	"form.handle":        "채널 주소",
-	"form.handle_hint":   "영문 소문자, 숫자, 밑줄(_) 3–24자. 채널 주소는 %s/c/… 형태가 돼요.",
+	"form.handle_hint":   "영문 소문자, 숫자, 밑줄(_) 3–24자. 내 채널은 /c/채널주소 에서 열려요.",
 	"form.optional":      "선택",
 	"form.save":          "저장",
 	"form.upload":        "업로드",
