@@ -76,7 +76,9 @@ func Translate(err error) error {
 }
 
 // sqliteConstraintColumns extracts "users.email" from SQLite's
-// "UNIQUE constraint failed: users.email" message.
+// "UNIQUE constraint failed: users.email" message. For an index on expressions SQLite names
+// the index instead ("... failed: index 'uq_x'"); that gives "uq_x", the same key as
+// PostgreSQL's constraint name.
 func sqliteConstraintColumns(msg string) string {
 	const marker = "constraint failed: "
 	i := strings.LastIndex(msg, marker)
@@ -87,7 +89,11 @@ func sqliteConstraintColumns(msg string) string {
 	if j := strings.IndexAny(cols, "()"); j >= 0 {
 		cols = cols[:j]
 	}
-	return strings.TrimSpace(cols)
+	cols = strings.TrimSpace(cols)
+	if name, ok := strings.CutPrefix(cols, "index '"); ok {
+		return strings.TrimSuffix(name, "'")
+	}
+	return cols
 }
 
 func conflictField(key string) string {

@@ -33,6 +33,7 @@ func TestSQLiteConstraintColumns(t *testing.T) {
 		"constraint failed: UNIQUE constraint failed: users.email (2067)":                                "users.email",
 		"UNIQUE constraint failed: users.nickname_key":                                                   "users.nickname_key",
 		"UNIQUE constraint failed: channel_categories.channel_id, channel_categories.category_id (1555)": "channel_categories.channel_id, channel_categories.category_id",
+		"UNIQUE constraint failed: index 'uq_users_lower_email'":                                         "uq_users_lower_email",
 		"something else": "",
 	} {
 		if got := sqliteConstraintColumns(msg); got != want {

@@ -79,6 +79,24 @@ func testUpsertCategories(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
+// Several processes start at once and each seeds the categories.
+func testUpsertCategoriesConcurrent(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	errs := race(6, func(int) error { return db.UpsertCategories(ctx, channel.SeedCategories) })
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent UpsertCategories %d: %v", i, err)
+		}
+	}
+	all, err := db.Categories(ctx)
+	if err != nil {
+		t.Fatalf("Categories: %v", err)
+	}
+	if len(all) != len(channel.SeedCategories) {
+		t.Errorf("%d categories after concurrent seeding, want %d", len(all), len(channel.SeedCategories))
+	}
+}
+
 func testUpdateChannel(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	cats := seedCategories(t, db)

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"UseTokenConcurrent", testUseTokenConcurrent},
 		{"DeleteExpired", testDeleteExpired},
 		{"UpsertCategories", testUpsertCategories},
+		{"UpsertCategoriesConcurrent", testUpsertCategoriesConcurrent},
 		{"UpdateChannel", testUpdateChannel},
 		{"StreamKeyAndSuspension", testStreamKeyAndSuspension},
 		{"ListChannels", testListChannels},
