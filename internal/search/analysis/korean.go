@@ -1,0 +1,130 @@
+package analysis
+
+import (
+	"strings"
+
+	"github.com/ikawaha/kagome/v2/tokenizer"
+	"golang.org/x/text/unicode/norm"
+)
+
+// posUser is the part of speech given to user-dictionary words (they are names).
+const posUser = "NNP"
+
+// mecab-ko-dic feature columns (see the kagome-dict-ko package).
+const (
+	featType       = 4 // "Compound", "Inflect", "Preanalysis" or "*"
+	featExpression = 7 // "개발/NNG/*+자/NNG/*"
+)
+
+// contentPOS are the mecab-ko-dic parts of speech kept as terms. The package comment says
+// why the others are dropped.
+var contentPOS = map[string]bool{
+	"NNG": true, // general noun
+	"NNP": true, // proper noun
+	"NR":  true, // numeral
+	"VV":  true, // verb stem
+	"VA":  true, // adjective stem
+	"XR":  true, // root (잔잔, 섹시)
+	"SH":  true, // Hanja
+	"SL":  true, // foreign letters (only from dictionary entries; Latin runs bypass kagome)
+	"SN":  true, // number
+}
+
+// appendKorean analyses one run of Hangul syllables.
+func (a *Analyzer) appendKorean(out []Term, text string) []Term {
+	for _, t := range a.tok.Analyze(text, tokenizer.Normal) {
+		switch t.Class {
+		case tokenizer.USER:
+			term := Term{Text: t.Surface}
+			if x := t.UserExtra(); x != nil && len(x.Tokens) > 1 {
+				term.Parts = x.Tokens
+			}
+			out = append(out, term)
+		case tokenizer.UNKNOWN:
+			// A word the dictionary does not know (a nickname, new slang): keep it whole.
+			out = append(out, Term{Text: t.Surface})
+		case tokenizer.KNOWN:
+			out = appendKnown(out, t)
+		}
+	}
+	return out
+}
+
+// appendKnown turns a dictionary token into terms. A plain token is kept when its part of
+// speech is content. A compound noun is kept whole with its content parts. An inflected or
+// pre-analysed token (a stem glued to endings: 먹었, 예쁜) contributes its content morphemes
+// (먹, 예쁘) — the surface form with the ending attached would only match that one form.
+func appendKnown(out []Term, t tokenizer.Token) []Term {
+	pos := t.POS()
+	if len(pos) == 0 {
+		return out
+	}
+	kind, _ := t.FeatureAt(featType)
+	expr, _ := t.FeatureAt(featExpression)
+	switch kind {
+	case "Compound":
+		if !contentPOS[firstPOS(pos[0])] {
+			return out
+		}
+		term := Term{Text: t.Surface}
+		for _, m := range morphemes(expr) {
+			if contentPOS[m.pos] {
+				term.Parts = append(term.Parts, m.text)
+			}
+		}
+		if len(term.Parts) < 2 {
+			term.Parts = nil
+		}
+		return append(out, term)
+	case "Inflect", "Preanalysis":
+		for _, m := range morphemes(expr) {
+			if contentPOS[m.pos] {
+				out = append(out, Term{Text: m.text})
+			}
+		}
+		return out
+	}
+	if contentPOS[pos[0]] {
+		out = append(out, Term{Text: t.Surface})
+	}
+	return out
+}
+
+// firstPOS returns the first tag of a joined tag such as "VV+EP".
+func firstPOS(pos string) string {
+	first, _, _ := strings.Cut(pos, "+")
+	return first
+}
+
+type morpheme struct{ text, pos string }
+
+// morphemes parses a mecab-ko-dic expression "갔/VV/*+았/EP/*". Morpheme texts are written
+// with conjoining jamo when they are not whole syllables (ᆫ, ᄆ); NFC recomposes what it can.
+func morphemes(expr string) []morpheme {
+	if expr == "" || expr == "*" {
+		return nil
+	}
+	var out []morpheme
+	for _, m := range strings.Split(expr, "+") {
+		fields := strings.Split(m, "/")
+		if len(fields) < 2 || fields[0] == "" {
+			continue
+		}
+		text := norm.NFC.String(fields[0])
+		if !syllablesOnly(text) {
+			// A lone ending such as ᆫ: never content, and not a searchable word.
+			continue
+		}
+		out = append(out, morpheme{text: text, pos: fields[1]})
+	}
+	return out
+}
+
+func syllablesOnly(s string) bool {
+	for _, r := range s {
+		if classify(r) != runHangul {
+			return false
+		}
+	}
+	return s != ""
+}
