@@ -195,9 +195,9 @@ func TestParseUserDictRejectsBadLines(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{
 		"두 단어",
-		"로스트아크 = 로스트",  // one part
+		"로스트아크 = 로스트",     // one part
 		"Upper",           // not normalised
-		"발로란트\n발로란트",     // duplicate
+		"발로란트\n발로란트",      // duplicate
 		"쉼표,단어",           // kagome's separator
 		"로스트아크 = 로스트 ARK", // part not normalised
 	} {

@@ -44,7 +44,7 @@ func TestMatchPrefix(t *testing.T) {
 		{"로스트아크", "ㅇㅋ", false}, // prefixes only; word starts are separate keys
 		{"배그솔로", "ㅂㄱ", true},
 		{"배틀그라운드", "ㅂㄱ", false},
-		{"롤체", "로", true},     // 로 is 롤 being typed
+		{"롤체", "로", true}, // 로 is 롤 being typed
 		{"롤체", "롤", true},
 		{"로스트아크", "롯", true},  // 롯 is 로 + ㅅ being typed
 		{"로스트아크", "로슽", true}, // 슽 is 스 + ㅌ being typed
