@@ -12,6 +12,7 @@ import (
 
 	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/blob"
+	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/form"
 	"github.com/freelylive/freely/internal/store"
 )
@@ -66,6 +67,8 @@ func classify(err error) *StatusError {
 		return errNotVerified
 	case errors.Is(err, account.ErrInvalidToken):
 		return &StatusError{Status: http.StatusBadRequest, Message: "error.invalid_token"}
+	case errors.Is(err, account.ErrImagesDisabled), errors.Is(err, channel.ErrImagesDisabled):
+		return &StatusError{Status: http.StatusServiceUnavailable, Message: "error.uploads_disabled"}
 	case form.FieldErrors(err) != nil:
 		return &StatusError{Status: http.StatusUnprocessableEntity, Message: "form.has_errors"}
 	default:
