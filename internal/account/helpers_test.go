@@ -9,13 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/freelylive/freely/internal/blob"
+	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/form"
 )
 
@@ -79,68 +78,16 @@ func (m *recordingMailer) lastLink(t *testing.T, addr string) (base, token strin
 	return "", ""
 }
 
-// memBlob is an in-memory blob.Store, enough to check which objects exist.
-type memBlob struct {
-	mu   sync.Mutex
-	objs map[string][]byte
-	meta map[string]blob.PutOptions
-}
-
-func newMemBlob() *memBlob {
-	return &memBlob{objs: map[string][]byte{}, meta: map[string]blob.PutOptions{}}
-}
-
-func (b *memBlob) Put(_ context.Context, key string, r io.Reader, opts blob.PutOptions) error {
-	data, err := io.ReadAll(r)
+// diskBlob is the real local-directory blob store in the test's temp dir.
+func diskBlob(t *testing.T) *disk.Store {
+	t.Helper()
+	b, err := disk.New(disk.Options{Dir: t.TempDir(), URLPrefix: "/media/"})
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.objs[key], b.meta[key] = data, opts
-	return nil
+	t.Cleanup(func() { b.Close() })
+	return b
 }
-
-func (b *memBlob) Get(_ context.Context, key string) (io.ReadCloser, blob.Object, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	d, ok := b.objs[key]
-	if !ok {
-		return nil, blob.Object{}, blob.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(d)), blob.Object{Key: key, Size: int64(len(d)), ContentType: b.meta[key].ContentType}, nil
-}
-
-func (b *memBlob) Stat(ctx context.Context, key string) (blob.Object, error) {
-	rc, o, err := b.Get(ctx, key)
-	if err == nil {
-		rc.Close()
-	}
-	return o, err
-}
-
-func (b *memBlob) Delete(_ context.Context, key string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.objs, key)
-	delete(b.meta, key)
-	return nil
-}
-
-func (b *memBlob) List(_ context.Context, prefix string) ([]blob.Object, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []blob.Object
-	for k, d := range b.objs {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, blob.Object{Key: k, Size: int64(len(d)), ContentType: b.meta[k].ContentType})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-func (b *memBlob) URL(key string) string { return "/media/" + key }
 
 // codes lists "field:code" of every FieldError in err, in order.
 func codes(err error) []string {

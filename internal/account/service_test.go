@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freelylive/freely/internal/account"
+	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/imageproc"
 	"github.com/freelylive/freely/internal/store"
@@ -27,12 +28,12 @@ type env struct {
 	db    *sqlstore.DB
 	mail  *recordingMailer
 	clock *clock
-	blob  *memBlob
+	blob  *disk.Store
 }
 
 func newEnv(t *testing.T, db *sqlstore.DB) *env {
 	t.Helper()
-	e := &env{db: db, mail: &recordingMailer{}, clock: newClock(), blob: newMemBlob()}
+	e := &env{db: db, mail: &recordingMailer{}, clock: newClock(), blob: diskBlob(t)}
 	e.svc = account.NewService(account.Options{
 		Store:          db,
 		Mailer:         e.mail,

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/freelylive/freely/internal/account"
+	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/form"
 	"github.com/freelylive/freely/internal/imageproc"
@@ -24,7 +25,7 @@ import (
 type env struct {
 	svc  *channel.Service
 	db   *sqlstore.DB
-	blob *memBlob
+	blob *disk.Store
 }
 
 func newEnv(t *testing.T, db *sqlstore.DB) *env {
@@ -32,7 +33,7 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 	if err := db.UpsertCategories(context.Background(), channel.SeedCategories); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, blob: newMemBlob()}
+	e := &env{db: db, blob: diskBlob(t)}
 	e.svc = channel.NewService(channel.Options{
 		Store: db, Images: imageproc.New(), Blob: e.blob,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
