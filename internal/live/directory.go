@@ -104,7 +104,7 @@ func (d *directory) report(ev *StatusEvent, at time.Time) {
 	defer d.mu.Unlock()
 	for _, cs := range ev.Channels {
 		if e, ok := d.entries[cs.ChannelID]; ok {
-			e.remote[ev.Node] = remoteStatus{viewers: cs.Viewers, thumbnail: cs.ThumbnailURL, at: at}
+			e.remote[ev.Node] = remoteStatus{viewers: max(0, cs.Viewers), thumbnail: cs.ThumbnailURL, at: at}
 		}
 	}
 }

@@ -26,7 +26,7 @@ const grace = 30 * time.Second
 // harness wires a Manager to the real store, the in-process bus and the real media hub, on a
 // fake clock.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	db     *sqlstore.DB
 	store  *sqlstore.LiveStore
 	clock  *fakeClock
@@ -40,7 +40,7 @@ type harness struct {
 }
 
 // newHarness builds and starts a manager; mutate may adjust its options first.
-func newHarness(t *testing.T, db *sqlstore.DB, mutate func(*live.Options)) *harness {
+func newHarness(t testing.TB, db *sqlstore.DB, mutate func(*live.Options)) *harness {
 	t.Helper()
 	h := &harness{
 		t:     t,
