@@ -22,7 +22,7 @@ func (s *Server) routes() {
 	s.handle("POST /logout", s.logout, loggedIn)
 	s.handle("GET /verify", s.verifyPage)
 	s.handle("POST /verify", s.verify)
-	s.handle("POST /verify/resend", s.resendVerification, loggedIn)
+	s.handle("POST /verify/resend", s.resendVerification, loggedIn, limitedBy(s.signupLimiter, "resend"))
 	s.handle("GET /forgot", s.forgotPage)
 	s.handle("POST /forgot", s.forgot, limitedBy(s.signupLimiter, "forgot"))
 	s.handle("GET /reset", s.resetPage)

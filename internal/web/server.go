@@ -193,7 +193,7 @@ func (s *Server) Close() {
 // ServeHTTP runs every request through the same outer steps: a request id, panic recovery,
 // security headers, the language choice and the cross-origin check, then the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := &requestState{id: newRequestID(), start: s.now()}
+	st := &requestState{id: newRequestID()}
 	r = r.WithContext(withState(r.Context(), st))
 	rw := &responseWriter{ResponseWriter: w}
 	rw.Header().Set("X-Request-Id", st.id)

@@ -39,6 +39,13 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("log in after sign-up: %w", err)
 	}
+	// Someone signing up while logged in (a shared computer) switches accounts: the old
+	// session ends rather than lingering in the database.
+	if old := stateFrom(ctx).token; old != "" {
+		if err := s.accounts.LogOut(ctx, old); err != nil {
+			return fmt.Errorf("end previous session: %w", err)
+		}
+	}
 	s.startSession(w, r, token, u, sess)
 	s.redirect(w, r, "/", "flash.signed_up")
 	return nil

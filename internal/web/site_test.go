@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/freelylive/freely/internal/account"
+	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/imageproc"
 	"github.com/freelylive/freely/internal/store/sqlstore"
@@ -37,6 +39,7 @@ type site struct {
 	channels *channel.Service
 	clock    *clock
 	logs     *syncBuffer
+	media    *disk.Store
 }
 
 // cheapPasswords keep argon2id fast in tests; the cost parameters are not under test here.
@@ -52,16 +55,23 @@ func newSite(t *testing.T, configure ...func(*web.Options)) *site {
 	s := &site{t: t, db: db, mail: &recordingMailer{}, clock: newClock(), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	images := imageproc.New()
+	media, err := disk.New(disk.Options{Dir: filepath.Join(t.TempDir(), "media"), URLPrefix: "/media/"})
+	if err != nil {
+		t.Fatalf("blob store: %v", err)
+	}
+	t.Cleanup(func() { media.Close() })
+	s.media = media
 	s.srv = httptest.NewUnstartedServer(nil)
 	base := "http://" + s.srv.Listener.Addr().String()
 	s.accounts = account.NewService(account.Options{
-		Store: db, Mailer: s.mail, Images: images, BaseURL: base, Now: s.clock.Now,
+		Store: db, Mailer: s.mail, Images: images, Blob: media, BaseURL: base, Now: s.clock.Now,
 		Logger: logger, PasswordParams: &cheapPasswords,
 	})
-	s.channels = channel.NewService(channel.Options{Store: db, Images: images, Now: s.clock.Now, Logger: logger})
+	s.channels = channel.NewService(channel.Options{Store: db, Images: images, Blob: media, Now: s.clock.Now, Logger: logger})
 	opts := web.Options{
 		Accounts:  s.accounts,
 		Channels:  s.channels,
+		Blob:      media.Handler(),
 		Logger:    logger,
 		BaseURL:   base,
 		SecretKey: []byte("0123456789abcdef0123456789abcdef"),

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
-	"time"
 
 	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/web/i18n"
@@ -15,10 +14,9 @@ import (
 // language, and whether errors should be JSON. One per request, in the context; only the
 // request's own goroutine touches it.
 type requestState struct {
-	id    string
-	start time.Time
-	lang  i18n.Lang
-	json  bool
+	id   string
+	lang i18n.Lang
+	json bool
 
 	sessionLoaded bool
 	token         string // the session cookie's token, when it named a live session
