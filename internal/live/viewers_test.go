@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
+	"github.com/freelylive/freely/internal/thumbnail"
 )
 
 func TestViewerCounting(t *testing.T) {
@@ -170,4 +172,30 @@ func FuzzCountViewer(f *testing.F) {
 			t.Fatalf("CountViewer(%q): viewers %d → %d, want %d", id, before, after, want)
 		}
 	})
+}
+
+func TestLiveNowCarriesThumbnails(t *testing.T) {
+	t.Parallel()
+	store, err := disk.New(disk.Options{Dir: t.TempDir(), URLPrefix: "/media/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	// No ffmpeg here: the grabber hands out its placeholder.
+	thumbs, err := thumbnail.New(context.Background(), thumbnail.Options{
+		Blob:       store,
+		Source:     func(handle string) string { return "http://127.0.0.1:9/hls/" + handle + "/index.m3u8" },
+		FFmpegPath: "ffmpeg-that-is-not-installed",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { thumbs.Close() })
+	h := newHarness(t, sqltest.SQLite(t), func(o *live.Options) { o.Thumbnails = thumbs })
+	s := h.streamer(true)
+	h.goLive(h.m, s.key)
+	now := h.m.LiveNow(context.Background(), 10)
+	if len(now) != 1 || now[0].ThumbnailURL != "/media/"+thumbnail.PlaceholderKey {
+		t.Fatalf("LiveNow = %+v, want the placeholder thumbnail", now)
+	}
 }
