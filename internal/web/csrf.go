@@ -79,7 +79,7 @@ func (s *Server) anonNonceFromCookie(r *http.Request) (string, bool) {
 
 // validCSRF checks the token of a state-changing request whose form is already parsed.
 func (s *Server) validCSRF(r *http.Request) bool {
-	sent := r.PostForm.Get(csrfField)
+	sent := r.PostForm.Get(csrfField) // nil map (JSON bodies): ""
 	if sent == "" {
 		sent = r.Header.Get(csrfHeader)
 	}

@@ -36,9 +36,11 @@
 //	    Sections:  []web.Section{{Slot: web.SlotHomeLive, Template: "live_grid", Load: loadLive}},
 //	}
 //
-// Router.Handle takes the same route options as the built-in routes, so extension routes get
-// sessions, CSRF checks and error pages for free; Router.Raw mounts a plain http.Handler (HLS,
-// WebSocket) under the same security headers. A Section fills a named slot on a built-in page
+// Router.Handle takes the same route options as the built-in routes (LoggedIn, Verified,
+// Upload, JSONBody, JSON), so extension routes get sessions, CSRF checks, body caps and error
+// pages for free; Router.Render draws a page inside the site layout; Router.Raw mounts a plain
+// http.Handler (HLS, WebSocket) under the same security headers and cross-origin check.
+// Scripts that post JSON send the page's <meta name="csrf-token"> value in X-CSRF-Token. A Section fills a named slot on a built-in page
 // (the "live now" grid of the home page, the player and chat boxes of the channel page); a
 // slot with no section shows its built-in placeholder.
 package web

@@ -53,10 +53,11 @@ func classify(err error) *StatusError {
 	var se *StatusError
 	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooBig):
+		// Checked first: a handler that reads past the cap may wrap it in a 400.
+		return errTooLarge
 	case errors.As(err, &se):
 		return se
-	case errors.As(err, &tooBig):
-		return errTooLarge
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, blob.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, account.ErrUnauthenticated):

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -205,6 +206,14 @@ func TestExtension(t *testing.T) {
 					return r.Render(w, req, http.StatusOK, &web.Page{Name: "live", Title: "ext.title"})
 				}, web.LoggedIn())
 				r.Handle("GET /boom", func(w http.ResponseWriter, req *http.Request) error { panic("kaboom") })
+				r.Handle("POST /api/v1/echo", func(w http.ResponseWriter, req *http.Request) error {
+					var in struct{ Text string }
+					if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+						return &web.StatusError{Status: http.StatusBadRequest, Message: "error.bad_request", Err: err}
+					}
+					w.Header().Set("Content-Type", "application/json")
+					return json.NewEncoder(w).Encode(map[string]string{"echo": in.Text, "by": r.User(req).Nickname})
+				}, web.JSON(), web.JSONBody(), web.LoggedIn())
 				r.Handle("GET /api/v1/teapot", func(w http.ResponseWriter, req *http.Request) error {
 					return &web.StatusError{Status: http.StatusTeapot, Message: "error.forbidden"}
 				}, web.JSON())
@@ -237,6 +246,24 @@ func TestExtension(t *testing.T) {
 		t.Fatal("panic value not logged")
 	}
 	wantJSONError(t, anon.get("/api/v1/teapot").wantStatus(t, http.StatusTeapot), "forbidden")
+
+	// JSON bodies: the CSRF token travels in a header, taken from the page's meta tag.
+	m := regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`).FindStringSubmatch(b.get("/").body)
+	if m == nil {
+		t.Fatal("no csrf-token meta tag")
+	}
+	post := func(ctype, body string, hdr map[string]string) *response {
+		return b.raw(http.MethodPost, "/api/v1/echo", ctype, strings.NewReader(body), hdr)
+	}
+	post("application/json", `{"text":"안녕"}`, map[string]string{"X-CSRF-Token": m[1]}).wantStatus(t, http.StatusOK).
+		wantContains(t, `"echo":"안녕"`, `"by":"확장"`)
+	wantJSONError(t, post("application/json", `{"text":"x"}`, nil).wantStatus(t, http.StatusForbidden), "csrf")
+	wantJSONError(t, post("text/plain", `{"text":"x"}`, map[string]string{"X-CSRF-Token": m[1]}).wantStatus(t, http.StatusUnsupportedMediaType), "content_type")
+	big := `{"text":"` + strings.Repeat("a", 70<<10) + `"}`
+	wantJSONError(t, post("application/json", big, map[string]string{"X-CSRF-Token": m[1]}).wantStatus(t, http.StatusRequestEntityTooLarge), "too_large")
+	chunked := b.raw(http.MethodPost, "/api/v1/echo", "application/json", struct{ *strings.Reader }{strings.NewReader(big)}, map[string]string{"X-CSRF-Token": m[1]})
+	wantJSONError(t, chunked.wantStatus(t, http.StatusRequestEntityTooLarge), "too_large")
+	wantJSONError(t, post("application/json", `{"text":`, map[string]string{"X-CSRF-Token": m[1]}).wantStatus(t, http.StatusBadRequest), "bad_request")
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
