@@ -66,6 +66,9 @@ func (f *Form) General() []string {
 	return f.general
 }
 
+// FieldsInvalid reports whether a field shown on the page was refused.
+func (f *Form) FieldsInvalid() bool { return f != nil && len(f.errors) > 0 }
+
 // Invalid reports whether anything was refused.
 func (f *Form) Invalid() bool { return f != nil && (len(f.errors) > 0 || len(f.general) > 0) }
 
