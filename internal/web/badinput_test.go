@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 )
 
 // badInputWorld is the state every bad-input case starts from: a verified user with a live
@@ -27,8 +28,7 @@ type badInputWorld struct {
 	resetToken  string // of user
 }
 
-func newBadInputWorld(t *testing.T) *badInputWorld {
-	s := newSite(t)
+func newBadInputWorld(t *testing.T, s *site) *badInputWorld {
 	w := &badInputWorld{s: s}
 	w.user = s.signUp("user@example.com", "password 123", "사용자", "user_chan")
 	s.verify(w.user, "user@example.com")
@@ -84,8 +84,18 @@ func multipartBody(t *testing.T, fields map[string]string, fileField, fileName s
 // right status (page or JSON) and changes nothing in the database.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	w := newBadInputWorld(t)
-	s := w.s
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testBadInput(t, newSite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testBadInput(t, newSiteOn(t, sqltest.Postgres(t)))
+	})
+}
+
+func testBadInput(t *testing.T, s *site) {
+	w := newBadInputWorld(t, s)
 	signup := func(token string) url.Values {
 		return form("email", "new@example.com", "password", "password 123", "nickname", "새사람", "handle", "new_chan", "csrf_token", token)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 )
 
 // TestAccountFlow walks the whole account journey over HTTP: sign up → mail → verify → log out
@@ -16,7 +17,17 @@ import (
 // and never the private fields.
 func TestAccountFlow(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testAccountFlow(t, newSite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testAccountFlow(t, newSiteOn(t, sqltest.Postgres(t)))
+	})
+}
+
+func testAccountFlow(t *testing.T, s *site) {
 	ctx := context.Background()
 
 	anon := s.browser()

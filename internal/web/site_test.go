@@ -47,8 +47,13 @@ var cheapPasswords = account.PasswordParams{Memory: 1024, Time: 1, Threads: 1}
 
 func newSite(t *testing.T, configure ...func(*web.Options)) *site {
 	t.Helper()
+	return newSiteOn(t, sqltest.SQLite(t), configure...)
+}
+
+// newSiteOn is newSite on a given database (the PostgreSQL variants use it).
+func newSiteOn(t *testing.T, db *sqlstore.DB, configure ...func(*web.Options)) *site {
+	t.Helper()
 	ctx := context.Background()
-	db := sqltest.SQLite(t)
 	if err := db.UpsertCategories(ctx, channel.SeedCategories); err != nil {
 		t.Fatalf("seed categories: %v", err)
 	}
