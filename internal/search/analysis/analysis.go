@@ -59,6 +59,9 @@ type Term struct {
 type Options struct {
 	// Logger receives the load time of the dictionary; nil discards it.
 	Logger *slog.Logger
+	// Hold, when not nil, delays the load until it is closed. Tests use it to exercise
+	// callers while the analyzer is not ready.
+	Hold <-chan struct{}
 }
 
 // ErrLoad is returned (wrapped) by every call when the dictionary failed to load.
@@ -77,7 +80,13 @@ type Analyzer struct {
 // New returns an Analyzer whose dictionary loads in the background; Ready is closed when it
 // can analyse. The load runs once per process (the dictionary is shared).
 func New(opts Options) *Analyzer {
-	return newAnalyzer(opts, loadKoreanDict)
+	if opts.Hold == nil {
+		return newAnalyzer(opts, loadKoreanDict)
+	}
+	return newAnalyzer(opts, func() (*dict.Dict, error) {
+		<-opts.Hold
+		return loadKoreanDict()
+	})
 }
 
 func loadKoreanDict() (d *dict.Dict, err error) {
@@ -241,6 +250,11 @@ func (a *Analyzer) indexTokens(text string) []string {
 	return out
 }
 
+// MaxTermRunes caps the length of a term (and of each part): a 5,000-letter "word" is noise,
+// and index backends limit their token size. Queries are cut the same way, so a long word
+// still finds itself.
+const MaxTermRunes = 64
+
 // terms analyses text; the tokenizer must be loaded.
 func (a *Analyzer) terms(text string) []Term {
 	var out []Term
@@ -254,5 +268,21 @@ func (a *Analyzer) terms(text string) []Term {
 			out = append(out, Term{Text: r.text})
 		}
 	}
+	for i := range out {
+		out[i].Text = truncateRunes(out[i].Text, MaxTermRunes)
+		for j, p := range out[i].Parts {
+			out[i].Parts[j] = truncateRunes(p, MaxTermRunes)
+		}
+	}
 	return out
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }

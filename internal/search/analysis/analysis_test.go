@@ -162,6 +162,9 @@ func TestLongAndHostileInput(t *testing.T) {
 	for _, in := range []string{long, strings.Repeat("가", 5000), strings.Repeat("a", 5000), "\x00\xff\xfe", "\u200b\u200d\ufe0f"} {
 		toks := a.indexTokens(in)
 		for _, tok := range toks {
+			if utf8.RuneCountInString(tok) > MaxTermRunes {
+				t.Fatalf("token of %d runes, want ≤ %d", utf8.RuneCountInString(tok), MaxTermRunes)
+			}
 			if !validToken(tok) {
 				t.Fatalf("IndexTokens(%.40q…) produced invalid token %q", in, tok)
 			}
@@ -216,10 +219,7 @@ func TestParseUserDictRejectsBadLines(t *testing.T) {
 func TestWaitsForDictionary(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	a := newAnalyzer(Options{}, func() (*dict.Dict, error) {
-		<-release
-		return loadKoreanDict()
-	})
+	a := New(Options{Hold: release})
 	select {
 	case <-a.Ready():
 		t.Fatal("ready before the dictionary loaded")

@@ -1,0 +1,144 @@
+package search
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+)
+
+// Candidate is a matching document as a store returns it: the hit to show plus what ranking
+// needs.
+type Candidate struct {
+	Hit
+	DocID  int64     // index row ID; larger is newer
+	At     time.Time // session start or channel creation
+	Tokens DocTokens // the document's tokens per field
+}
+
+// fieldWeights make a word in the title count for more than the same word in the tags, the
+// channel name or the body.
+var fieldWeights = [NumFields]float64{FieldName: 5, FieldTags: 2, FieldChannel: 1.5, FieldBody: 1}
+
+// BM25 parameters (the usual ones).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// relevanceBand is the ratio within which two scores count as equally relevant, so that
+// viewers and recency decide between them instead of a token of title length.
+const relevanceBand = 1.10
+
+// scorer computes BM25F scores of candidates for one query.
+type scorer struct {
+	groups []Group
+	idf    []float64 // per group
+	avgLen [NumFields]float64
+}
+
+// newScorer prepares scoring of cands for groups. df holds document frequencies of tokens
+// and total the number of documents; a group's IDF is that of its first alternative (the
+// whole word). Average field lengths come from the candidates themselves.
+func newScorer(groups []Group, cands []Candidate, df map[string]int, total int) *scorer {
+	s := &scorer{groups: groups, idf: make([]float64, len(groups))}
+	for i, g := range groups {
+		n := float64(df[g[0][0]])
+		if total <= 0 {
+			s.idf[i] = 1
+			continue
+		}
+		s.idf[i] = math.Log(1 + (float64(total)-n+0.5)/(n+0.5))
+	}
+	if len(cands) > 0 {
+		for f := range NumFields {
+			sum := 0
+			for i := range cands {
+				sum += len(cands[i].Tokens[f])
+			}
+			s.avgLen[f] = max(1, float64(sum)/float64(len(cands)))
+		}
+	}
+	return s
+}
+
+// score is Σ over groups of idf · tf'/(k1+tf'), where tf' sums the group's per-field
+// frequency weighted by field and normalised by field length (BM25F).
+func (s *scorer) score(c *Candidate) float64 {
+	total := 0.0
+	for i, g := range s.groups {
+		tf := 0.0
+		for f := range NumFields {
+			n := groupFreq(g, c.Tokens[f])
+			if n == 0 {
+				continue
+			}
+			norm := 1 - bm25B + bm25B*float64(len(c.Tokens[f]))/s.avgLen[f]
+			tf += fieldWeights[f] * float64(n) / norm
+		}
+		total += s.idf[i] * tf / (bm25K1 + tf)
+	}
+	return total
+}
+
+// groupFreq counts how often a group occurs in a field: the best of its alternatives, an
+// alternative counting as often as its rarest token.
+func groupFreq(g Group, field []string) int {
+	best := 0
+	for _, alt := range g {
+		n := math.MaxInt
+		for _, tok := range alt {
+			n = min(n, count(field, tok))
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+func count(field []string, tok string) int {
+	n := 0
+	for _, t := range field {
+		if t == tok {
+			n++
+		}
+	}
+	return n
+}
+
+// band maps a score to its relevance band; scores in one band tie.
+func band(score float64) int {
+	if score <= 0 {
+		return math.MinInt
+	}
+	return int(math.Floor(math.Log(score) / math.Log(relevanceBand)))
+}
+
+// rank scores cands and sorts them best first: relevance band, then viewers, then the
+// newest start (or channel creation), then the newest document.
+func rank(s *scorer, cands []Candidate) {
+	bands := make(map[int64]int, len(cands))
+	for i := range cands {
+		if s != nil && len(s.groups) > 0 {
+			cands[i].Score = s.score(&cands[i])
+		}
+		bands[cands[i].DocID] = band(cands[i].Score)
+	}
+	slices.SortStableFunc(cands, func(a, b Candidate) int {
+		if c := cmp.Compare(bands[b.DocID], bands[a.DocID]); c != 0 {
+			return c
+		}
+		if a.Live != b.Live { // live channels first among equals
+			if a.Live {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.Viewers, a.Viewers); c != 0 {
+			return c
+		}
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.DocID, a.DocID)
+	})
+}

@@ -1,0 +1,158 @@
+package search
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/freelylive/freely/internal/search/analysis"
+)
+
+func cand(id int64, viewers int, live bool, name, tags []string) Candidate {
+	c := Candidate{DocID: id, At: time.Unix(id, 0)}
+	c.Viewers, c.Live = viewers, live
+	c.Tokens[FieldName] = name
+	c.Tokens[FieldTags] = tags
+	return c
+}
+
+func ids(cands []Candidate) []int64 {
+	out := make([]int64, len(cands))
+	for i, c := range cands {
+		out[i] = c.DocID
+	}
+	return out
+}
+
+func TestRankPrefersTitleThenViewersThenRecency(t *testing.T) {
+	t.Parallel()
+	groups := []Group{{{"롤"}}}
+	cands := []Candidate{
+		cand(1, 5, false, []string{"방송", "중"}, []string{"롤"}),           // tag only
+		cand(2, 1, false, []string{"롤", "솔랭", "방송"}, nil),               // title, few viewers
+		cand(3, 90, false, []string{"롤", "솔랭", "방송"}, nil),              // title, many viewers
+		cand(4, 90, false, []string{"롤", "자랭", "방송"}, nil),              // same score and viewers, newer
+		cand(5, 1000, false, []string{"수다"}, []string{"잡담", "일상", "롤"}), // tag among many, popular
+	}
+	rank(newScorer(groups, cands, nil, 0), cands)
+	// Title matches first; among them (equal scores) viewers, then the newest. A tag that is
+	// one of three counts for less than a sole tag, by more than the 10 % band.
+	if got, want := ids(cands), []int64{4, 3, 2, 1, 5}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+	for _, c := range cands {
+		if c.Score <= 0 {
+			t.Errorf("doc %d has score %v", c.DocID, c.Score)
+		}
+	}
+}
+
+func TestRankUsesIDFAcrossTerms(t *testing.T) {
+	t.Parallel()
+	// Both documents hold both words; the rare word in the title wins.
+	groups := []Group{{{"롤"}}, {{"한국어"}}}
+	cands := []Candidate{
+		cand(1, 0, false, []string{"한국어", "방송"}, []string{"롤"}),
+		cand(2, 0, false, []string{"롤", "방송"}, []string{"한국어"}),
+	}
+	df := map[string]int{"롤": 10, "한국어": 9000}
+	rank(newScorer(groups, cands, df, 10000), cands)
+	if got := ids(cands); got[0] != 2 {
+		t.Errorf("order = %v, want the rare word in the title first", got)
+	}
+}
+
+func TestGroupFrequencyOfDecompoundedAlternative(t *testing.T) {
+	t.Parallel()
+	g := Group{{"개발자"}, {"개발", "자"}}
+	if n := groupFreq(g, []string{"개발", "자", "개발"}); n != 1 {
+		t.Errorf("parts: %d, want 1 (the rarer part)", n)
+	}
+	if n := groupFreq(g, []string{"개발자", "개발", "자", "개발자"}); n != 2 {
+		t.Errorf("whole: %d, want 2", n)
+	}
+	if n := groupFreq(g, []string{"개발"}); n != 0 {
+		t.Errorf("one part only: %d, want 0", n)
+	}
+}
+
+func TestRankWithoutTermsOrdersByLiveViewersRecency(t *testing.T) {
+	t.Parallel()
+	cands := []Candidate{
+		cand(1, 50, false, nil, nil),
+		cand(2, 10, true, nil, nil),
+		cand(3, 10, true, nil, nil),
+		cand(4, 99, true, nil, nil),
+	}
+	rank(nil, cands)
+	if got, want := ids(cands), []int64{4, 3, 2, 1}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+}
+
+func TestGroupsOf(t *testing.T) {
+	t.Parallel()
+	got := groupsOf([]analysis.Term{
+		{Text: "개발자", Parts: []string{"개발", "자"}},
+		{Text: "롤"},
+		{Text: "롤"},
+	})
+	want := []Group{{{"개발자"}, {"개발", "자"}}, {{"롤"}}}
+	if len(got) != len(want) {
+		t.Fatalf("groups = %v, want %v", got, want)
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("groups = %v, want %v", got, want)
+		}
+		for j := range want[i] {
+			if !slices.Equal(got[i][j], want[i][j]) {
+				t.Fatalf("groups = %v, want %v", got, want)
+			}
+		}
+	}
+	m := Match{Groups: got}
+	if toks := m.Tokens(); !slices.Equal(toks, []string{"개발자", "개발", "자", "롤"}) {
+		t.Errorf("Tokens = %v", toks)
+	}
+}
+
+func TestCursorRoundTripAndTampering(t *testing.T) {
+	t.Parallel()
+	fp := queryFingerprint([]Group{{{"롤"}}}, 0)
+	c := encodeCursor(SectionPast, 24, fp)
+	if off, err := decodeCursor(c, SectionPast, fp); err != nil || off != 24 {
+		t.Fatalf("decode = %d, %v", off, err)
+	}
+	other := queryFingerprint([]Group{{{"로아"}}}, 0)
+	for _, bad := range []struct {
+		cursor string
+		sec    Section
+		fp     string
+	}{
+		{c, SectionLive, fp},    // another section
+		{c, SectionPast, other}, // another query
+		{encodeCursor(SectionPast, -1, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, MaxWindow, fp), SectionPast, fp},
+		{"%%%", SectionPast, fp},
+		{string(make([]byte, 500)), SectionPast, fp},
+	} {
+		if _, err := decodeCursor(bad.cursor, bad.sec, bad.fp); !errors.Is(err, ErrBadCursor) {
+			t.Errorf("decodeCursor(%.20q) = %v, want ErrBadCursor", bad.cursor, err)
+		}
+	}
+}
+
+func FuzzDecodeCursor(f *testing.F) {
+	fp := queryFingerprint([]Group{{{"롤"}}}, 3)
+	f.Add(encodeCursor(SectionLive, 12, fp))
+	f.Add("MXxsaXZlfDEyfGFiYw")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, cursor string) {
+		off, err := decodeCursor(cursor, SectionLive, fp)
+		if err == nil && (off <= 0 || off >= MaxWindow) {
+			t.Fatalf("accepted offset %d from %q", off, cursor)
+		}
+	})
+}

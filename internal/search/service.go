@@ -1,0 +1,477 @@
+package search
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/freelylive/freely/internal/bus"
+	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/search/analysis"
+	"github.com/freelylive/freely/internal/store"
+)
+
+// Store is the index storage the service queries (store/sqlstore implements it for SQLite
+// and PostgreSQL). Documents are written by the stores of channels and live sessions, in
+// the transactions that change them, not through this interface.
+type Store interface {
+	// Candidates returns up to limit documents matching m, newest document first, leaving
+	// out channels that are suspended. Hit fields and Tokens are filled in; Score is not.
+	Candidates(ctx context.Context, m Match, limit int) ([]Candidate, error)
+	// DocFreq returns how many documents hold each of tokens (missing tokens: 0) and how
+	// many documents there are.
+	DocFreq(ctx context.Context, tokens []string) (df map[string]int, total int, err error)
+	// CategoryBySlug returns the category, store.ErrNotFound if none has the slug.
+	CategoryBySlug(ctx context.Context, slug string) (*channel.Category, error)
+	// SuggestionData returns what autocomplete suggests from.
+	SuggestionData(ctx context.Context) (*SuggestionData, error)
+	// AnalyzePending analyses up to limit documents that were stored before the analyzer
+	// was ready, or under another analysis.Version, and returns how many it analysed.
+	AnalyzePending(ctx context.Context, limit int) (int, error)
+}
+
+// Limits of a query.
+const (
+	// MaxQueryRunes is the longest query text accepted.
+	MaxQueryRunes = 200
+	// MaxQueryTerms: terms after this many are ignored (every term must match, so more
+	// would only narrow the result further).
+	MaxQueryTerms = 16
+	// DefaultLimit is the page size of a section when the query does not say.
+	DefaultLimit = 12
+	// MaxLimit caps the page size of a section.
+	MaxLimit = 50
+	// DefaultWindow is how many of the newest matching documents a section ranks.
+	DefaultWindow = 200
+	// MaxWindow caps the window, and with it how deep paging reaches.
+	MaxWindow = 1000
+)
+
+// Options configures a Service.
+type Options struct {
+	Store    Store
+	Analyzer *analysis.Analyzer
+	Logger   *slog.Logger
+	// LiveViewers, when set, returns the current viewers of a live channel (from the live
+	// directory); live hits show it and rank by it. Otherwise peak viewers are used.
+	LiveViewers func(channelID int64) (viewers int, ok bool)
+	// Window overrides DefaultWindow (capped at MaxWindow).
+	Window int
+	// Bus, when set, is watched for live events so autocomplete picks up new broadcasts at
+	// once instead of at the next periodic refresh.
+	Bus bus.Bus
+	// RefreshInterval is how often autocomplete is rebuilt from the store and pending
+	// documents are analysed; default 30 s.
+	RefreshInterval time.Duration
+}
+
+// Service answers searches and autocomplete. Create it with New and run Run in the
+// background for autocomplete refreshes and pending analysis.
+type Service struct {
+	store   Store
+	an      *analysis.Analyzer
+	log     *slog.Logger
+	viewers func(int64) (int, bool)
+	window  int
+	bus     bus.Bus
+	refresh time.Duration
+
+	df *dfCache
+	ac *Autocomplete
+}
+
+// New returns a Service. Autocomplete answers (empty) at once and fills in with the first
+// refresh Run does.
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Analyzer == nil {
+		return nil, errors.New("search: a store and an analyzer are required")
+	}
+	s := &Service{
+		store:   opts.Store,
+		an:      opts.Analyzer,
+		log:     opts.Logger,
+		viewers: opts.LiveViewers,
+		window:  opts.Window,
+		bus:     opts.Bus,
+		refresh: opts.RefreshInterval,
+		df:      newDFCache(opts.Store, 5*time.Minute),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.window <= 0 {
+		s.window = DefaultWindow
+	}
+	s.window = min(s.window, MaxWindow)
+	if s.refresh <= 0 {
+		s.refresh = 30 * time.Second
+	}
+	s.ac = NewAutocomplete(opts.Store.SuggestionData)
+	return s, nil
+}
+
+// Query is a search request. Text is the user's text, untrusted.
+type Query struct {
+	Text string
+	// Category is a category slug to filter by, "" for every category.
+	Category string
+	// Section asks for one section only ("" for all three); paging needs it.
+	Section Section
+	// Limit is the page size per section: 0 for DefaultLimit, capped at MaxLimit.
+	Limit int
+	// Cursor continues a previous page of Section (Result.Next); "" for the first page.
+	Cursor string
+}
+
+// Result holds one page per section, best first.
+type Result struct {
+	Live     []Hit
+	Channels []Hit
+	Past     []Hit
+	// Next is the cursor of the next page when Query.Section was given and more results
+	// exist, else "".
+	Next string
+	// Terms are the analysed words of the query, for highlighting.
+	Terms []string
+}
+
+// Search answers a query: the sections it asks for, ranked as the package comment says. A
+// bad query gives one of the package's errors, never an internal failure.
+func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
+	if utf8.RuneCountInString(q.Text) > MaxQueryRunes {
+		return nil, ErrQueryTooLong
+	}
+	sections := Sections
+	if q.Section != "" {
+		if !validSection(q.Section) {
+			return nil, ErrUnknownSection
+		}
+		sections = []Section{q.Section}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+
+	terms, err := s.an.Terms(ctx, q.Text)
+	if err != nil {
+		return nil, fmt.Errorf("analyse query: %w", err)
+	}
+	if len(terms) > MaxQueryTerms {
+		terms = terms[:MaxQueryTerms]
+	}
+	var categoryID int64
+	if q.Category != "" {
+		c, err := s.store.CategoryBySlug(ctx, q.Category)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrUnknownCategory
+		}
+		if err != nil {
+			return nil, fmt.Errorf("search: category %q: %w", q.Category, err)
+		}
+		categoryID = c.ID
+	}
+	groups := groupsOf(terms)
+	if len(groups) == 0 && categoryID == 0 {
+		return nil, ErrEmptyQuery
+	}
+
+	fingerprint := queryFingerprint(groups, categoryID)
+	offset := 0
+	if q.Cursor != "" {
+		if q.Section == "" {
+			return nil, ErrBadCursor
+		}
+		if offset, err = decodeCursor(q.Cursor, q.Section, fingerprint); err != nil {
+			return nil, err
+		}
+	}
+
+	res := &Result{}
+	for _, t := range terms {
+		res.Terms = append(res.Terms, t.Text)
+	}
+	for _, sec := range sections {
+		m := Match{Section: sec, CategoryID: categoryID, Groups: groups}
+		hits, more, err := s.section(ctx, m, offset, limit)
+		if err != nil {
+			return nil, err
+		}
+		switch sec {
+		case SectionLive:
+			res.Live = hits
+		case SectionChannels:
+			res.Channels = hits
+		case SectionPast:
+			res.Past = hits
+		}
+		if more && q.Section != "" {
+			res.Next = encodeCursor(sec, offset+limit, fingerprint)
+		}
+	}
+	return res, nil
+}
+
+// section ranks one section's window and returns the page at offset, and whether ranked
+// results remain after it.
+func (s *Service) section(ctx context.Context, m Match, offset, limit int) ([]Hit, bool, error) {
+	window := min(max(s.window, offset+limit+1), MaxWindow)
+	if offset >= window {
+		return nil, false, nil
+	}
+	cands, err := s.store.Candidates(ctx, m, window)
+	if err != nil {
+		return nil, false, fmt.Errorf("search %s: %w", m.Section, err)
+	}
+	if m.Section == SectionLive && s.viewers != nil {
+		for i := range cands {
+			if v, ok := s.viewers(cands[i].ChannelID); ok {
+				cands[i].Viewers = v
+			}
+		}
+	}
+	var sc *scorer
+	if len(m.Groups) > 0 {
+		df, total := map[string]int(nil), 0
+		if len(m.Groups) > 1 {
+			// One group's IDF scales every score alike and cannot change the order.
+			if df, total, err = s.df.get(ctx, firstTokens(m.Groups)); err != nil {
+				return nil, false, fmt.Errorf("search %s: document frequencies: %w", m.Section, err)
+			}
+		}
+		sc = newScorer(m.Groups, cands, df, total)
+	}
+	rank(sc, cands)
+	if offset >= len(cands) {
+		return nil, false, nil
+	}
+	end := min(offset+limit, len(cands))
+	hits := make([]Hit, 0, end-offset)
+	for i := offset; i < end; i++ {
+		h := cands[i].Hit
+		h.Section = m.Section
+		hits = append(hits, h)
+	}
+	return hits, end < len(cands), nil
+}
+
+func firstTokens(groups []Group) []string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g[0][0]
+	}
+	return out
+}
+
+func validSection(s Section) bool {
+	for _, v := range Sections {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// queryFingerprint identifies what a query matches, so a cursor is refused for another one.
+func queryFingerprint(groups []Group, categoryID int64) string {
+	h := fnv.New64a()
+	for _, g := range groups {
+		for _, alt := range g {
+			h.Write([]byte(strings.Join(alt, "\x00")))
+			h.Write([]byte{1})
+		}
+		h.Write([]byte{2})
+	}
+	h.Write([]byte(strconv.FormatInt(categoryID, 10)))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+func encodeCursor(sec Section, offset int, fingerprint string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("1|%s|%d|%s", sec, offset, fingerprint)))
+}
+
+func decodeCursor(cursor string, sec Section, fingerprint string) (int, error) {
+	if len(cursor) > 100 {
+		return 0, ErrBadCursor
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, ErrBadCursor
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 4 || parts[0] != "1" || parts[1] != string(sec) || parts[3] != fingerprint {
+		return 0, ErrBadCursor
+	}
+	offset, err := strconv.Atoi(parts[2])
+	if err != nil || offset <= 0 || offset >= MaxWindow {
+		return 0, ErrBadCursor
+	}
+	return offset, nil
+}
+
+// dfCache keeps document frequencies for a while: they move slowly, and only the relative
+// weight of the terms of one query depends on them.
+type dfCache struct {
+	store Store
+	ttl   time.Duration
+
+	mu      sync.Mutex
+	entries map[string]dfEntry
+	total   int
+	totalAt time.Time
+}
+
+type dfEntry struct {
+	n  int
+	at time.Time
+}
+
+// dfCacheMax bounds the cache; it is emptied when full (cheap to refill, rarely reached).
+const dfCacheMax = 100_000
+
+func newDFCache(s Store, ttl time.Duration) *dfCache {
+	return &dfCache{store: s, ttl: ttl, entries: map[string]dfEntry{}}
+}
+
+func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int, error) {
+	now := time.Now()
+	out := make(map[string]int, len(tokens))
+	var missing []string
+	c.mu.Lock()
+	for _, t := range tokens {
+		if e, ok := c.entries[t]; ok && now.Sub(e.at) < c.ttl {
+			out[t] = e.n
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	total, fresh := c.total, now.Sub(c.totalAt) < c.ttl
+	c.mu.Unlock()
+	if len(missing) == 0 && fresh {
+		return out, total, nil
+	}
+	df, total, err := c.store.DocFreq(ctx, missing)
+	if err != nil {
+		return nil, 0, err
+	}
+	c.mu.Lock()
+	if len(c.entries)+len(missing) > dfCacheMax {
+		c.entries = map[string]dfEntry{}
+	}
+	for _, t := range missing {
+		c.entries[t] = dfEntry{n: df[t], at: now}
+		out[t] = df[t]
+	}
+	c.total, c.totalAt = total, now
+	c.mu.Unlock()
+	return out, total, nil
+}
+
+// Autocomplete returns up to limit suggestions for what the user has typed so far (see
+// Autocomplete.Suggest).
+func (s *Service) Autocomplete(prefix string, limit int) []Suggestion {
+	return s.ac.Suggest(prefix, limit)
+}
+
+// RefreshAutocomplete rebuilds autocomplete now (after seeding data, in tests); Run does it
+// by itself otherwise.
+func (s *Service) RefreshAutocomplete(ctx context.Context) error { return s.ac.Rebuild(ctx) }
+
+// InvalidateAutocomplete asks Run to rebuild autocomplete soon (a channel was renamed, a
+// broadcast started). Calls are coalesced.
+func (s *Service) InvalidateAutocomplete() { s.ac.Invalidate() }
+
+// Run keeps the service fresh until ctx ends: it builds autocomplete at once and rebuilds
+// it every RefreshInterval and shortly after each invalidation or live event, and once the
+// analyzer is ready it analyses documents stored while it was loading. It returns nil when
+// ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var events <-chan bus.Message
+	if s.bus != nil {
+		sub, err := s.bus.Subscribe(ctx, live.TopicLive)
+		if err != nil {
+			return fmt.Errorf("search: subscribe to live events: %w", err)
+		}
+		defer sub.Close()
+		events = sub.C()
+	}
+	ticker := time.NewTicker(s.refresh)
+	defer ticker.Stop()
+	ready := s.an.Ready()
+
+	// A burst of events (many broadcasts starting at once) rebuilds once per gap.
+	var lastBuild time.Time
+	var debounce <-chan time.Time
+	rebuild := func() {
+		lastBuild = time.Now()
+		if err := s.ac.Rebuild(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("search: rebuild autocomplete", "err", err)
+		}
+	}
+	rebuild()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ready:
+			ready = nil
+			s.analyzePending(ctx)
+		case <-ticker.C:
+			rebuild()
+			if ready == nil {
+				s.analyzePending(ctx)
+			}
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			s.ac.Invalidate()
+		case <-s.ac.invalidated:
+			if wait := autocompleteMinGap - time.Since(lastBuild); wait > 0 {
+				if debounce == nil {
+					debounce = time.After(wait)
+				}
+				continue
+			}
+			rebuild()
+		case <-debounce:
+			debounce = nil
+			rebuild()
+		}
+	}
+}
+
+// autocompleteMinGap is the shortest time between two rebuilds caused by invalidations.
+const autocompleteMinGap = time.Second
+
+// analyzePending works through documents stored before the analyzer was ready.
+func (s *Service) analyzePending(ctx context.Context) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.store.AnalyzePending(ctx, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("search: analyse pending documents", "err", err)
+			}
+			return
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("search: analysed pending documents", "count", total)
+	}
+}
