@@ -67,6 +67,13 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", obs.MetricsHandler(reg))
+
+	plat, err := buildPlatform(ctx, cfg, logger, db, nil)
+	if err != nil {
+		return err
+	}
+	defer plat.close()
+	plat.routes(mux)
 	if testRoutes != nil {
 		testRoutes(mux)
 	}
