@@ -428,3 +428,68 @@ func TestUnknownOpenRowAtFirstKeyframe(t *testing.T) {
 		t.Fatalf("stale row should give way to a new session: %+v", started)
 	}
 }
+
+func TestEndBroadcast(t *testing.T) {
+	t.Parallel()
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		h := newHarness(t, db, nil)
+		s := h.streamer(true)
+		if err := h.m.EndBroadcast(ctx, s.ch.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("EndBroadcast offline: %v, want ErrNotFound", err)
+		}
+
+		// An operator suspends the channel while it is live: the broadcast ends at once.
+		c := h.goLive(h.m, s.key)
+		started := h.wantStarted()
+		h.clock.Advance(time.Minute)
+		if err := db.SetSuspended(ctx, s.ch.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.m.EndBroadcast(ctx, s.ch.ID); err != nil {
+			t.Fatal(err)
+		}
+		h.wantMediaEnded(s.ch.Handle)
+		select {
+		case <-c.hp.Done():
+		default:
+			t.Fatal("the hub did not evict the connected publisher")
+		}
+		ended := h.wantEnded()
+		if ended.SessionID != started.SessionID || !ended.EndedAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("live.ended = %+v", ended)
+		}
+		c.pub.Ended() // the listener notices the eviction
+		h.clock.Advance(2 * grace)
+		h.noMediaEnded()
+		if _, err := h.m.Admit(ctx, s.key, "x"); !errors.Is(err, live.ErrChannelSuspended) {
+			t.Fatalf("suspended channel admitted: %v", err)
+		}
+	})
+}
+
+func TestEndBroadcastFromAnotherNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, sqltest.SQLite(t), nil)
+	s := h.streamer(true)
+	c := h.goLive(h.m, s.key) // live on node A
+	started := h.wantStarted()
+
+	b := h.newManager(nil) // node B, where the operator's request lands
+	h.clock.Advance(10 * time.Second)
+	if err := b.EndBroadcast(ctx, s.ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ended := h.wantEnded(); ended.SessionID != started.SessionID || !ended.EndedAt.Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("live.ended = %+v", ended)
+	}
+	// Node A hears it over the bus and tears its stream down, evicting the publisher.
+	h.wantMediaEnded(s.ch.Handle)
+	<-c.hp.Done()
+	c.pub.Ended()
+	if _, ok := h.m.Live(s.ch.Handle); ok {
+		t.Fatal("node A still lists the ended broadcast")
+	}
+}

@@ -127,7 +127,7 @@ func (m *Manager) apply(data []byte) {
 	case *UpdatedEvent:
 		m.dir.update(ev)
 	case *EndedEvent:
-		if m.ownsSession(ev.ChannelID, ev.SessionID) {
+		if m.endedElsewhere(ev) {
 			return
 		}
 		if gone := m.dir.remove(ev.ChannelID, ev.SessionID); gone != "" {
@@ -138,15 +138,4 @@ func (m *Manager) apply(data []byte) {
 			m.dir.report(ev, m.clock.Now())
 		}
 	}
-}
-
-// ownsSession reports whether this node runs the session (then only this node ends it).
-func (m *Manager) ownsSession(channelID, sessionID int64) bool {
-	cs := m.existingState(channelID)
-	if cs == nil {
-		return false
-	}
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return cs.session != nil && cs.session.ID == sessionID
 }
