@@ -1,0 +1,111 @@
+package chat
+
+import (
+	"sync"
+	"time"
+)
+
+// fanout is a room's outgoing event log: a ring of encoded events every connection reads
+// at its own pace through a cursor. An event is encoded once and appended once, however many
+// connections read it; a connection that falls more than the ring's size behind has lost
+// events and must reconnect and resume (see Conn.NextFrame).
+//
+// Readers are woken through a channel closed on signal. The room's coalescing loop signals
+// at most once per interval, so under load each connection wakes once per interval and
+// writes everything that arrived meanwhile as one frame.
+type fanout struct {
+	mu   sync.RWMutex
+	ring [][]byte
+	mask uint64
+	head uint64 // sequence number of the next event
+	wake chan struct{}
+
+	notify chan struct{} // buffered(1): tells the coalescing loop there is something new
+}
+
+func newFanout(size int) *fanout {
+	n := 1
+	for n < size {
+		n <<= 1
+	}
+	return &fanout{ring: make([][]byte, n), mask: uint64(n - 1), wake: make(chan struct{}), notify: make(chan struct{}, 1)}
+}
+
+// append adds an event. The caller holds the room lock, so events enter in room order.
+func (f *fanout) append(ev []byte) {
+	f.mu.Lock()
+	f.ring[f.head&f.mask] = ev
+	f.head++
+	f.mu.Unlock()
+	select {
+	case f.notify <- struct{}{}:
+	default:
+	}
+}
+
+// position returns the sequence number the next event will get: a new reader's cursor.
+func (f *fanout) position() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.head
+}
+
+// read appends to dst the events from cursor on, at most max of them. It returns the new
+// cursor, the channel that will be closed when more events are signalled, and overrun = true
+// if events the reader had not read yet were overwritten.
+func (f *fanout) read(cursor uint64, max int, dst [][]byte) (_ [][]byte, next uint64, wake <-chan struct{}, overrun bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.head-cursor > uint64(len(f.ring)) {
+		return dst, cursor, f.wake, true
+	}
+	for cursor < f.head && max > 0 {
+		dst = append(dst, f.ring[cursor&f.mask])
+		cursor++
+		max--
+	}
+	return dst, cursor, f.wake, false
+}
+
+// signal wakes every waiting reader.
+func (f *fanout) signal() {
+	f.mu.Lock()
+	close(f.wake)
+	f.wake = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// coalesce runs until done is closed, turning appends into signals: the first event after a
+// quiet spell is signalled at once (no added latency in a calm room), later ones at most once
+// per interval (one wake-up and one frame per connection per interval in a busy room).
+func (f *fanout) coalesce(done <-chan struct{}, interval time.Duration) {
+	var last time.Time
+	timer := time.NewTimer(0)
+	if !timer.Stop() {
+		<-timer.C
+	}
+	pending := false
+	for {
+		select {
+		case <-done:
+			timer.Stop()
+			f.signal() // let readers see the end promptly
+			return
+		case <-f.notify:
+			if pending {
+				continue
+			}
+			if wait := interval - time.Since(last); wait > 0 {
+				pending = true
+				timer.Reset(wait)
+				continue
+			}
+			f.signal()
+			last = time.Now()
+		case <-timer.C:
+			pending = false
+			f.signal()
+			last = time.Now()
+		}
+	}
+}
