@@ -74,6 +74,19 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 	}
 	defer plat.close()
 	plat.routes(mux)
+
+	queue, err := startJobs(ctx, cfg, logger, db)
+	if err != nil {
+		return err
+	}
+	// Deferred after the database's Close, so it runs before it: jobs finish first.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		if err := queue.Stop(stopCtx); err != nil {
+			logger.Error("stop job queue", "err", err)
+		}
+	}()
 	if testRoutes != nil {
 		testRoutes(mux)
 	}

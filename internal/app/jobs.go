@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/freelylive/freely/internal/config"
+	"github.com/freelylive/freely/internal/jobs"
+	"github.com/freelylive/freely/internal/store/sqlstore"
+)
+
+// expiryInterval is how often expired sessions and one-time tokens are swept.
+const expiryInterval = time.Hour
+
+// startJobs opens the job queue on the application database, registers every worker this
+// node runs and starts working.
+func startJobs(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB) (*jobs.Queue, error) {
+	workers := river.NewWorkers()
+	expiry, err := jobs.AddExpiry(workers, db, expiryInterval, logger.With("component", "expiry"))
+	if err != nil {
+		return nil, fmt.Errorf("register expiry job: %w", err)
+	}
+	opts := jobs.Options{
+		DB:         db.SQL(),
+		Dialect:    db.Dialect(),
+		Logger:     logger.With("component", "jobs"),
+		Workers:    workers,
+		Periodic:   []*river.PeriodicJob{expiry},
+		MaxWorkers: cfg.Jobs.MaxWorkers,
+	}
+	if db.Dialect() == sqlstore.DialectPostgres {
+		opts.PostgresURL = cfg.Database.URL
+	}
+	queue, err := jobs.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open job queue: %w", err)
+	}
+	if err := queue.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start job queue: %w", err)
+	}
+	return queue, nil
+}
