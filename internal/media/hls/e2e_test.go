@@ -281,9 +281,7 @@ func TestLiveLowLatencyHLS(t *testing.T) {
 	go func() {
 		published <- mediatest.Publish(ctx, e.rtmpURL+"sk_alice", tags, mediatest.SendOptions{Pace: 1, Loops: 2})
 	}()
-	if _, err := e.gk.Wait(ctx, "started", "alice", 1); err != nil {
-		t.Fatal(err)
-	}
+	e.waitStarted(t, ctx, "alice", 1)
 
 	// The multivariant playlist is answered as soon as the first segment is complete.
 	resp, body := e.get(t, ctx, "/hls/alice/index.m3u8?vs=viewer-1")
@@ -394,6 +392,24 @@ func TestLiveLowLatencyHLS(t *testing.T) {
 	if lat.Parts.P50 > 50*time.Millisecond {
 		t.Fatalf("median listing latency %v", lat.Parts.P50)
 	}
+}
+
+// waitStarted waits until the publisher's stream has started and reached the HLS server. The
+// live service's Started (and its live.started event) comes just before the hub announces the
+// ingest, so a request in between would get 404.
+func (e *env) waitStarted(t *testing.T, ctx context.Context, channel string, n int) {
+	t.Helper()
+	if _, err := e.gk.Wait(ctx, "started", channel, n); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool {
+		for _, st := range e.hls.Stats() {
+			if st.Channel == channel && st.Epochs >= n {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func waitFor(t *testing.T, ctx context.Context, cond func() bool) {

@@ -360,7 +360,11 @@ func (e *epoch) collect(er *epochRend, pl *playlist.Media) (*update, error) {
 			seg.dateTime = *s.DateTime
 		}
 		if msn == int64(nextMSN) {
-			seg.parts = append(seg.parts, r.pending[:min(known, len(r.pending))]...)
+			// Copies: rebaseParts re-points them while other goroutines may read the originals.
+			for _, p := range r.pending[:min(known, len(r.pending))] {
+				cp := *p
+				seg.parts = append(seg.parts, &cp)
+			}
 		}
 		for j := len(seg.parts); j < len(s.Parts); j++ {
 			p, err := e.copyPart(r, s.Parts[j], uint64(msn), j)

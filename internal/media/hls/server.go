@@ -254,6 +254,7 @@ type StreamStats struct {
 	Bytes        int    // bytes held in segments and pending parts, across renditions
 	EncodeErrors uint64 // frames the current muxer could not use
 	Dropped      uint64 // units the current epoch's hub reader dropped
+	Waiting      int    // requests blocked waiting for a part, segment or first playlist
 }
 
 // Stats returns a snapshot of every stream, sorted by channel.
@@ -261,7 +262,7 @@ func (s *Server) Stats() []StreamStats {
 	var out []StreamStats
 	for handle, st := range *s.streams.Load() {
 		st.mu.Lock()
-		ss := StreamStats{Channel: handle, Epochs: st.epochs}
+		ss := StreamStats{Channel: handle, Epochs: st.epochs, Waiting: int(st.waiting.Load())}
 		for _, n := range st.names {
 			r := st.rends[n]
 			ss.NextMSN = r.nextMSN

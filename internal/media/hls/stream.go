@@ -34,6 +34,7 @@ type stream struct {
 
 	snap    atomic.Pointer[snapshot]
 	changed atomic.Pointer[chan struct{}]
+	waiting atomic.Int64 // requests blocked in await
 }
 
 // snapshot is everything a request needs, prepared once per change.
@@ -258,7 +259,11 @@ func (st *stream) await(ctx context.Context, timeout time.Duration, ready func(*
 			timer = time.NewTimer(timeout)
 			defer timer.Stop()
 		}
-		waited = true
+		if !waited {
+			waited = true
+			st.waiting.Add(1)
+			defer st.waiting.Add(-1)
+		}
 		select {
 		case <-*ch:
 		case <-ctx.Done():
