@@ -18,18 +18,23 @@ import (
 	"github.com/freelylive/freely/internal/web"
 )
 
-// platform is everything built on top of the database: blob storage, mail, the account and
-// channel services and the web front. It is built once per process by buildPlatform.
-type platform struct {
+// services are the use-cases built on top of the database: blob storage, mail, accounts
+// and channels. Both the server and one-shot commands (demo) build them the same way.
+type services struct {
 	blob     *disk.Store
 	accounts *account.Service
 	channels *channel.Service
-	web      *web.Server
 }
 
-// buildPlatform wires the services and the web front. Categories are seeded on every start
-// (the upsert is idempotent), so a new release's categories appear without a migration.
-func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, extensions []web.Extension) (*platform, error) {
+// platform is the services plus the web front that serves them.
+type platform struct {
+	*services
+	web *web.Server
+}
+
+// buildServices wires the services. Categories are seeded on every start (the upsert is
+// idempotent), so a new release's categories appear without a migration.
+func buildServices(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB) (*services, error) {
 	blobStore, err := disk.New(disk.Options{Dir: cfg.Blob.Dir, URLPrefix: cfg.Blob.URLPrefix})
 	if err != nil {
 		return nil, fmt.Errorf("open blob store: %w", err)
@@ -42,13 +47,12 @@ func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		return nil, fmt.Errorf("seed categories: %w", err)
 	}
 	images := imageproc.New()
-	baseURL := strings.TrimRight(cfg.HTTP.PublicURL, "/")
 	accounts := account.NewService(account.Options{
 		Store:      db,
 		Mailer:     mailer,
 		Images:     images,
 		Blob:       blobStore,
-		BaseURL:    baseURL,
+		BaseURL:    publicURL(cfg),
 		SessionTTL: cfg.Session.Lifetime,
 		Logger:     logger.With("component", "account"),
 	})
@@ -58,10 +62,20 @@ func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		Blob:   blobStore,
 		Logger: logger.With("component", "channel"),
 	})
+	return &services{blob: blobStore, accounts: accounts, channels: channels}, nil
+}
+
+// buildPlatform wires the services and the web front with the features' extensions.
+func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, extensions []web.Extension) (*platform, error) {
+	svc, err := buildServices(ctx, cfg, logger, db)
+	if err != nil {
+		return nil, err
+	}
+	baseURL := publicURL(cfg)
 	webServer, err := web.New(web.Options{
-		Accounts:      accounts,
-		Channels:      channels,
-		Blob:          blobStore.Handler(),
+		Accounts:      svc.accounts,
+		Channels:      svc.channels,
+		Blob:          svc.blob.Handler(),
 		Logger:        logger.With("component", "web"),
 		BaseURL:       baseURL,
 		SecureCookies: strings.HasPrefix(baseURL, "https://"),
@@ -73,8 +87,10 @@ func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("build web front: %w", err)
 	}
-	return &platform{blob: blobStore, accounts: accounts, channels: channels, web: webServer}, nil
+	return &platform{services: svc, web: webServer}, nil
 }
+
+func publicURL(cfg *config.Config) string { return strings.TrimRight(cfg.HTTP.PublicURL, "/") }
 
 // routes mounts the web front on mux; /healthz, /readyz and /metrics stay with the app.
 func (p *platform) routes(mux *http.ServeMux) {
