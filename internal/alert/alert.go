@@ -8,7 +8,7 @@
 // How a "went live" alert travels:
 //
 //	live session opens ── same DB transaction ──▶ alert event row + River job (OnLiveOpen)
-//	River job ──▶ FanOut: per batch, one transaction inserts alerts for the next followers
+//	River job ──▶ FanOut.Run: per batch, one transaction inserts alerts for the next followers
 //	              (INSERT … SELECT from follows, ON CONFLICT DO NOTHING) and moves the
 //	              event's cursor; then one bus message per batch names the recipients
 //	every node's Hub ──▶ the WebSocket connections of those recipients that it holds

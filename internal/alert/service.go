@@ -31,9 +31,6 @@ type Options struct {
 	Bus bus.Bus
 	// QuietPeriod is the spam window for went-live alerts; DefaultQuietPeriod when 0.
 	QuietPeriod time.Duration
-	// BatchSize is how many followers one fan-out transaction alerts; DefaultBatchSize when
-	// 0, at most MaxBatchSize.
-	BatchSize int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Logger discards when nil.
@@ -41,15 +38,14 @@ type Options struct {
 }
 
 // Service holds the alert use-cases: raising events (hooks called inside the transaction of
-// what happened), the fan-out worker and each user's bell.
+// what happened) and each user's bell. FanOut does the writing.
 type Service struct {
-	store     Store
-	jobs      Jobs
-	bus       bus.Bus
-	quiet     time.Duration
-	batchSize int
-	now       func() time.Time
-	log       *slog.Logger
+	store Store
+	jobs  Jobs
+	bus   bus.Bus
+	quiet time.Duration
+	now   func() time.Time
+	log   *slog.Logger
 }
 
 // NewService checks opts and returns a Service.
@@ -58,25 +54,18 @@ func NewService(opts Options) (*Service, error) {
 		return nil, errors.New("alert: Store and Jobs are required")
 	}
 	s := &Service{
-		store:     opts.Store,
-		jobs:      opts.Jobs,
-		bus:       opts.Bus,
-		quiet:     opts.QuietPeriod,
-		batchSize: opts.BatchSize,
-		now:       opts.Now,
-		log:       opts.Logger,
+		store: opts.Store,
+		jobs:  opts.Jobs,
+		bus:   opts.Bus,
+		quiet: opts.QuietPeriod,
+		now:   opts.Now,
+		log:   opts.Logger,
 	}
 	switch {
 	case s.quiet < 0:
 		return nil, fmt.Errorf("alert: negative quiet period %v", s.quiet)
 	case s.quiet == 0:
 		s.quiet = DefaultQuietPeriod
-	}
-	switch {
-	case s.batchSize < 0 || s.batchSize > MaxBatchSize:
-		return nil, fmt.Errorf("alert: batch size %d outside 1..%d", s.batchSize, MaxBatchSize)
-	case s.batchSize == 0:
-		s.batchSize = DefaultBatchSize
 	}
 	if s.now == nil {
 		s.now = time.Now
