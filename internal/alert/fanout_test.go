@@ -318,4 +318,3 @@ func receive(t *testing.T, sub *alert.Subscription) alert.Push {
 		return alert.Push{}
 	}
 }
-
