@@ -366,8 +366,10 @@ func (h *Hub) Clear(ctx context.Context, actor *account.User, channelID int64) e
 			return err
 		}
 		now := h.now()
+		// An id taken now is above every message this node accepted before the clear and
+		// below every one it accepts after.
 		r.mu.Lock()
-		upTo := max(idAt(now.Add(time.Millisecond))-1, r.history.newest())
+		upTo := max(h.ids.next(now), r.history.newest())
 		r.mu.Unlock()
 		if err := h.store.ClearMessages(ctx, channelID, upTo, now); err != nil {
 			return internalError("clear messages", err)
