@@ -186,3 +186,7 @@ func durationEN(sec int) string {
 	}
 	return unit(sec, "second")
 }
+
+// EncodeRefusal encodes r as an error event, for transports that refuse a connection
+// before it joins a room.
+func EncodeRefusal(r *Refusal) []byte { return encodeError(r, "", "") }
