@@ -378,6 +378,7 @@ func (e *epoch) collect(er *epochRend, pl *playlist.Media) (*update, error) {
 			return nil, err
 		}
 		seg.obj = newObject(data, r.contentType)
+		attachFile(seg.obj)
 		rebaseParts(seg)
 		upd.segments = append(upd.segments, seg)
 		nextMSN, known = uint64(msn)+1, 0

@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -326,9 +327,16 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, st *stream,
 	h["Content-Type"] = obj.contentType
 	h["Content-Length"] = obj.contentLength
 	h["Cache-Control"] = ccObject
-	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if f := obj.open(); f != nil {
+		defer f.Close()
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.Copy(w, f) // sendfile(2) on plain TCP connections
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(obj.data)
 }

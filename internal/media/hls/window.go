@@ -11,6 +11,7 @@ type object struct {
 	data          []byte
 	contentType   []string
 	contentLength []string
+	file          *fileBacking // the same bytes in a sealed in-memory file (large objects, Linux)
 }
 
 func newObject(data []byte, contentType []string) *object {
@@ -107,6 +108,7 @@ func (r *rendition) seal(init *initFile, name string, windowSize int) {
 	}
 	seg := &segment{msn: r.nextMSN, name: name, duration: dur, parts: r.pending,
 		obj: newObject(data, r.contentType), init: init}
+	attachFile(seg.obj)
 	rebaseParts(seg)
 	r.addSegment(seg, windowSize)
 	r.nextDisc = true
