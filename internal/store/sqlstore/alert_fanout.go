@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/freelylive/freely/internal/alert"
+	"github.com/freelylive/freely/internal/store"
 )
 
 // FanOutBatch implements alert.Store. One transaction:
@@ -19,8 +20,9 @@ import (
 //     event take turns instead of both writing the same batch);
 //  2. finds the batch's last follower by walking size entries of the follows primary key
 //     after the cursor (an index-only range scan, no OFFSET over the whole table);
-//  3. inserts the alerts server-side with INSERT … SELECT from follows, ON CONFLICT DO
-//     NOTHING, returning only the rows it added;
+//  3. inserts the alerts server-side with INSERT … SELECT from follows, returning only the
+//     rows it added; a row that already exists is skipped (ON CONFLICT DO NOTHING; see
+//     insertAlerts);
 //  4. moves the cursor to the batch's last follower and, after the last batch, marks the
 //     fan-out done.
 //
@@ -80,18 +82,8 @@ func (as *AlertStore) fanOutBatch(ctx context.Context, tx bun.Tx, eventID int64,
 		return alert.Batch{}, err
 	}
 
-	query := tx.NewRaw(`INSERT INTO alerts (user_id, event_id)
-		SELECT user_id, ? FROM follows WHERE channel_id = ? AND user_id > ? AND user_id <= ?
-		ON CONFLICT (user_id, event_id) DO NOTHING
-		RETURNING user_id`, eventID, ev.ChannelID, ev.Cursor, last)
-	if final {
-		query = tx.NewRaw(`INSERT INTO alerts (user_id, event_id)
-			SELECT user_id, ? FROM follows WHERE channel_id = ? AND user_id > ?
-			ON CONFLICT (user_id, event_id) DO NOTHING
-			RETURNING user_id`, eventID, ev.ChannelID, ev.Cursor)
-	}
-	recipients := make([]int64, 0, size)
-	if err := query.Scan(ctx, &recipients); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	recipients, err := as.insertAlerts(ctx, tx, eventID, ev.ChannelID, ev.Cursor, last, final, size)
+	if err != nil {
 		return alert.Batch{}, err
 	}
 	slices.Sort(recipients) // RETURNING promises no order; pushes are matched by binary search
@@ -110,4 +102,44 @@ func (as *AlertStore) fanOutBatch(ctx context.Context, tx bun.Tx, eventID int64,
 		return alert.Batch{}, err
 	}
 	return alert.Batch{Recipients: recipients, Done: final}, nil
+}
+
+// insertAlerts inserts the alerts of followers in (after, last] (or after `after`, when
+// final) and returns the users it added.
+//
+// On PostgreSQL, ON CONFLICT DO NOTHING costs a speculative insertion per row, about half
+// again the cost of the insert itself. Conflicts cannot happen in normal operation (the
+// cursor commits with the batch and the event row lock keeps two workers apart), so the
+// batch first tries a plain insert under a savepoint; only if the primary key refuses it (a
+// batch re-run after its cursor was lost) is it redone with ON CONFLICT DO NOTHING. Either
+// way the primary key guarantees one alert per user and event. SQLite's upsert check is
+// part of its normal index probe, so it always uses ON CONFLICT.
+func (as *AlertStore) insertAlerts(ctx context.Context, tx bun.Tx, eventID, channelID, after, last int64, final bool, size int) ([]int64, error) {
+	rangeSQL, args := `user_id > ? AND user_id <= ?`, []any{eventID, channelID, after, last}
+	if final {
+		rangeSQL, args = `user_id > ?`, []any{eventID, channelID, after}
+	}
+	insert := `INSERT INTO alerts (user_id, event_id) SELECT user_id, ? FROM follows WHERE channel_id = ? AND ` + rangeSQL
+	run := func(query string) ([]int64, error) {
+		ids := make([]int64, 0, size)
+		if err := tx.NewRaw(query, args...).Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return ids, nil
+	}
+	const onConflict = ` ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id`
+	if as.db.dialect != DialectPostgres {
+		return run(insert + onConflict)
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT fanout_batch`); err != nil {
+		return nil, err
+	}
+	ids, err := run(insert + ` RETURNING user_id`)
+	if err == nil || !errors.Is(Translate(err), store.ErrAlreadyExists) {
+		return ids, err
+	}
+	if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT fanout_batch`); err != nil {
+		return nil, err
+	}
+	return run(insert + onConflict)
 }
