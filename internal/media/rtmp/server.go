@@ -257,7 +257,9 @@ func (s *Server) serveConn(nc net.Conn) {
 // readLoop reads messages until the publisher leaves or misbehaves, and says why it stopped.
 func (s *Server) readLoop(nc net.Conn, sc *gortmplib.ServerConn, dm *demuxer) string {
 	for {
-		if err := nc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
+		// Reads and writes: gortmplib answers with acknowledgements from inside Read, and
+		// those writes must not inherit the handshake deadline.
+		if err := nc.SetDeadline(time.Now().Add(s.opts.ReadTimeout)); err != nil {
 			return err.Error()
 		}
 		msg, err := sc.Read()

@@ -343,3 +343,58 @@ func TestMalformedInputClosesOnlyThatConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPublishPastHandshakeDeadline is a regression test: the server acknowledges every
+// 2.5 MB it receives, and those writes once inherited the handshake deadline, disconnecting
+// every publisher a few seconds into a high-bitrate stream.
+func TestLongPublishPastHandshakeDeadline(t *testing.T) {
+	t.Parallel()
+	hub := media.NewHub(media.HubOptions{})
+	col := newCollector()
+	hub.AddConsumer(col)
+	gk := rtmptest.NewGatekeeper(map[string]string{"sk_alice": "alice"})
+	srv, err := rtmp.Listen(rtmp.Options{Addr: "127.0.0.1:0", Gatekeeper: gk, Hub: hub,
+		HandshakeTimeout: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := testContext(t)
+	tags := fixture(t)
+	c, err := mediatest.Dial(ctx, "rtmp://"+srv.Addr().String()+"/live/sk_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Send(ctx, tags, mediatest.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Outlive the handshake deadline, then send more than the 2.5 MB acknowledgement window.
+	if _, err := gk.Wait(ctx, "started", "alice", 1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.NewTimer(500 * time.Millisecond)
+	<-deadline.C
+	if err := c.Send(ctx, tags, mediatest.SendOptions{Loops: 20, Offset: 4 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	in := <-col.started
+	waitUnits := func() int {
+		col.mu.Lock()
+		defer col.mu.Unlock()
+		return len(col.units[in])
+	}
+	want := 21 * (120 + 189)
+	for waitUnits() < want {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("hub got %d of %d units; events %v", waitUnits(), want, gk.Events())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	for _, ev := range gk.Events() {
+		if ev.Kind == "ended" {
+			t.Fatal("publisher disconnected during a long publish")
+		}
+	}
+}
