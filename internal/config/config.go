@@ -6,6 +6,7 @@
 package config
 
 import (
+	"net"
 	"path/filepath"
 	"time"
 )
@@ -23,15 +24,18 @@ type Config struct {
 	// one on first start and keep it in DataDir" (see EnsureSecretKey).
 	SecretKey Secret `yaml:"secret_key"`
 
-	HTTP     HTTP     `yaml:"http"`
-	RTMP     RTMP     `yaml:"rtmp"`
-	Database Database `yaml:"database"`
-	Redis    Redis    `yaml:"redis"`
-	Blob     Blob     `yaml:"blob"`
-	Jobs     Jobs     `yaml:"jobs"`
-	Log      Log      `yaml:"log"`
-	SMTP     SMTP     `yaml:"smtp"`
-	Session  Session  `yaml:"session"`
+	HTTP      HTTP      `yaml:"http"`
+	RTMP      RTMP      `yaml:"rtmp"`
+	Live      Live      `yaml:"live"`
+	HLS       HLS       `yaml:"hls"`
+	Thumbnail Thumbnail `yaml:"thumbnail"`
+	Database  Database  `yaml:"database"`
+	Redis     Redis     `yaml:"redis"`
+	Blob      Blob      `yaml:"blob"`
+	Jobs      Jobs      `yaml:"jobs"`
+	Log       Log       `yaml:"log"`
+	SMTP      SMTP      `yaml:"smtp"`
+	Session   Session   `yaml:"session"`
 
 	// warnings are problems that do not stop the program (unknown FREELY_* variables).
 	warnings []string
@@ -54,10 +58,42 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// RTMP configures stream ingest (used by the live video work).
+// RTMP configures stream ingest.
 type RTMP struct {
 	// Addr is the RTMP listen address, host:port.
 	Addr string `yaml:"addr"`
+	// PublicHost is the host[:port] streamers put in OBS (rtmp://PublicHost/live), shown on
+	// the dashboard. Empty means the host of http.public_url with the port of Addr.
+	PublicHost string `yaml:"public_host"`
+}
+
+// Live configures live sessions.
+type Live struct {
+	// GracePeriod is how long a broadcast waits for its publisher to come back after a drop
+	// before it ends; a reconnect within it continues the same session.
+	GracePeriod time.Duration `yaml:"grace_period"`
+}
+
+// HLS configures the HLS / Low-Latency HLS output served under /hls/.
+type HLS struct {
+	// SegmentDuration is the minimum segment length; segments are cut at the next keyframe.
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	// PartDuration is the target LL-HLS part length.
+	PartDuration time.Duration `yaml:"part_duration"`
+	// SegmentCount is the window of segments kept in memory and listed per channel (≥ 7).
+	SegmentCount int `yaml:"segment_count"`
+	// CDNOrigin makes media playlists cacheable for one part so a CDN in front can absorb
+	// the requests; off, they are sent with no-cache.
+	CDNOrigin bool `yaml:"cdn_origin"`
+	// AllowedOrigins lists other origins allowed to fetch the streams (CORS), e.g. a player
+	// embedded on another site. The site's own origin needs no entry; "*" allows any.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// Thumbnail configures preview frames of live channels (taken with ffmpeg when installed).
+type Thumbnail struct {
+	// Interval is the time between two frames of a live channel.
+	Interval time.Duration `yaml:"interval"`
 }
 
 // Database selects the relational store.
@@ -126,9 +162,16 @@ func Default() *Config {
 			ShutdownTimeout: 30 * time.Second,
 		},
 		RTMP: RTMP{Addr: ":1935"},
-		Blob: Blob{URLPrefix: "/media/"},
-		Jobs: Jobs{MaxWorkers: 10},
-		Log:  Log{Format: "text", Level: "info"},
+		Live: Live{GracePeriod: 30 * time.Second},
+		HLS: HLS{
+			SegmentDuration: time.Second,
+			PartDuration:    200 * time.Millisecond,
+			SegmentCount:    7,
+		},
+		Thumbnail: Thumbnail{Interval: 20 * time.Second},
+		Blob:      Blob{URLPrefix: "/media/"},
+		Jobs:      Jobs{MaxWorkers: 10},
+		Log:       Log{Format: "text", Level: "info"},
 		SMTP: SMTP{
 			Port: 587,
 			From: "Freely <no-reply@localhost>",
@@ -161,5 +204,8 @@ func (c *Config) resolve() {
 	}
 	if c.Blob.Dir == "" {
 		c.Blob.Dir = filepath.Join(c.DataDir, "media")
+	}
+	if c.RTMP.PublicHost == "" {
+		c.RTMP.PublicHost = net.JoinHostPort(hostOf(c.HTTP.PublicURL), portOf(c.RTMP.Addr))
 	}
 }

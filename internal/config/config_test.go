@@ -249,6 +249,15 @@ func TestValidationNamesTheKey(t *testing.T) {
 		{"log.level", "verbose", "log.level"},
 		{"smtp.tls", "maybe", "smtp.tls"},
 		{"session.lifetime", "30s", "session.lifetime"},
+		{"rtmp.public_host", "rtmp://live.example.com/live", "rtmp.public_host"},
+		{"rtmp.public_host", "live.example.com:0", "rtmp.public_host"},
+		{"rtmp.public_host", "::1", "rtmp.public_host"},
+		{"live.grace_period", "0s", "live.grace_period"},
+		{"hls.segment_duration", "20s", "hls.segment_duration"},
+		{"hls.part_duration", "2s", "hls.part_duration"},
+		{"hls.segment_count", "3", "hls.segment_count"},
+		{"hls.allowed_origins", "cdn.example.com", "hls.allowed_origins"},
+		{"thumbnail.interval", "1s", "thumbnail.interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -287,6 +296,17 @@ func TestAcceptedValues(t *testing.T) {
 	}})
 	if cfg.HTTP.PublicURL != "https://live.example.com" {
 		t.Errorf("public URL keeps no trailing slash: %q", cfg.HTTP.PublicURL)
+	}
+	if cfg.RTMP.PublicHost != "live.example.com:1935" {
+		t.Errorf("derived RTMP public host = %q, want the public URL's host with the RTMP port", cfg.RTMP.PublicHost)
+	}
+	for _, h := range []string{"ingest.example.com", "ingest.example.com:1936", "[2001:db8::1]:1935", "203.0.113.7"} {
+		if got := mustLoad(t, Sources{Overrides: map[string]string{"rtmp.public_host": h}}); got.RTMP.PublicHost != h {
+			t.Errorf("rtmp.public_host %q became %q", h, got.RTMP.PublicHost)
+		}
+	}
+	if got := mustLoad(t, Sources{Overrides: map[string]string{"hls.allowed_origins": "*"}}); len(got.HLS.AllowedOrigins) != 1 {
+		t.Errorf("hls.allowed_origins \"*\" refused: %q", got.HLS.AllowedOrigins)
 	}
 	if cfg.DatabaseDialect() != "postgres" || cfg.Log.Format != "json" || cfg.SMTP.TLS != "tls" || !cfg.SMTPConfigured() {
 		t.Errorf("dialect %q format %q tls %q", cfg.DatabaseDialect(), cfg.Log.Format, cfg.SMTP.TLS)

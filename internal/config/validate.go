@@ -19,6 +19,13 @@ func (c *Config) normalize() {
 	c.HTTP.PublicURL = strings.TrimRight(strings.TrimSpace(c.HTTP.PublicURL), "/")
 	c.Database.URL = strings.TrimSpace(c.Database.URL)
 	c.Redis.URL = strings.TrimSpace(c.Redis.URL)
+	c.RTMP.PublicHost = strings.TrimSpace(c.RTMP.PublicHost)
+	if len(c.HLS.AllowedOrigins) == 0 {
+		c.HLS.AllowedOrigins = nil
+	}
+	for i, o := range c.HLS.AllowedOrigins {
+		c.HLS.AllowedOrigins[i] = strings.TrimRight(strings.TrimSpace(o), "/")
+	}
 	if len(c.HTTP.CORSAllowedOrigins) == 0 {
 		c.HTTP.CORSAllowedOrigins = nil // "[]" in a file and no value at all mean the same
 	}
@@ -60,6 +67,35 @@ func (c *Config) Validate() error {
 
 	if err := checkListenAddr(c.RTMP.Addr); err != nil {
 		bad("rtmp.addr", "%v", err)
+	}
+	if c.RTMP.PublicHost != "" {
+		if err := checkPublicHost(c.RTMP.PublicHost); err != nil {
+			bad("rtmp.public_host", "%v", err)
+		}
+	}
+
+	if c.Live.GracePeriod < time.Second || c.Live.GracePeriod > time.Hour {
+		bad("live.grace_period", "must be between 1s and 1h, not %s", c.Live.GracePeriod)
+	}
+	if c.HLS.SegmentDuration < 200*time.Millisecond || c.HLS.SegmentDuration > 10*time.Second {
+		bad("hls.segment_duration", "must be between 200ms and 10s, not %s", c.HLS.SegmentDuration)
+	}
+	if c.HLS.PartDuration < 50*time.Millisecond || c.HLS.PartDuration > c.HLS.SegmentDuration {
+		bad("hls.part_duration", "must be between 50ms and hls.segment_duration, not %s", c.HLS.PartDuration)
+	}
+	if c.HLS.SegmentCount < 7 || c.HLS.SegmentCount > 100 {
+		bad("hls.segment_count", "must be between 7 (what LL-HLS needs) and 100, not %d", c.HLS.SegmentCount)
+	}
+	for _, o := range c.HLS.AllowedOrigins {
+		if o == "*" {
+			continue // media carries no cookies, so any origin may be allowed
+		}
+		if err := checkOrigin(o); err != nil {
+			bad("hls.allowed_origins", "%v", err)
+		}
+	}
+	if c.Thumbnail.Interval < 5*time.Second || c.Thumbnail.Interval > time.Hour {
+		bad("thumbnail.interval", "must be between 5s and 1h, not %s", c.Thumbnail.Interval)
 	}
 
 	if err := checkDatabaseURL(c.Database.URL); err != nil {
@@ -130,6 +166,34 @@ func checkListenAddr(addr string) error {
 func portOf(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	return port
+}
+
+// hostOf returns the host name of a validated public URL ("localhost" if it has none).
+func hostOf(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Hostname() == "" {
+		return "localhost"
+	}
+	return u.Hostname()
+}
+
+// checkPublicHost accepts "host" or "host:port" as OBS would be given it.
+func checkPublicHost(s string) error {
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.Contains(s, ":") {
+		return fmt.Errorf("%q is not host or host:port (IPv6 addresses need brackets: [::1]:1935)", s)
+	}
+	if host == "" || strings.ContainsAny(host, " /?#@[]") || strings.Contains(s, "://") {
+		return fmt.Errorf("%q is not host or host:port (e.g. live.example.com:1935)", s)
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has an invalid port (1-65535)", s)
+		}
+	}
+	return nil
 }
 
 func checkPublicURL(s string) error {
