@@ -21,7 +21,7 @@ var (
 
 const (
 	maxEventsPerFrame = 256
-	privateQueue      = 64 // per-connection events (state, history, errors) waiting to be sent
+	privateQueue      = 32 // per-connection events (state, history, errors) waiting to be sent
 	// followRecheck: a reader found not following is checked again after this long, so
 	// following in another tab takes effect without a reconnect.
 	followRecheck = 15 * time.Second
@@ -42,8 +42,7 @@ type Conn struct {
 	leftOnce sync.Once
 
 	cursor uint64
-	events [][]byte
-	frame  []byte
+	buf    *frameBuf // the last frame returned, released on the next NextFrame call
 
 	followMu      sync.Mutex
 	followChecked time.Time
@@ -86,6 +85,7 @@ func (r *room) join(ctx context.Context, c *Conn, resumeAfter int64) error {
 	}
 	c.cursor = r.out.position()
 	r.conns[c] = struct{}{}
+	r.out.readers.Add(1)
 	c.push(r.stateLocked(c.user, now))
 	if resumeAfter <= 0 {
 		recent := r.history.last(r.hub.opts.JoinHistory)
@@ -156,17 +156,42 @@ func (c *Conn) end(err error) {
 	})
 }
 
+// frameBuf holds the events and the encoded frame of one NextFrame call. Buffers are pooled
+// rather than kept per connection: a connection holds one only between building a frame and
+// its next NextFrame call (the write), so a room of thousands of idle readers holds none.
+type frameBuf struct {
+	events [][]byte
+	frame  []byte
+}
+
+var framePool = sync.Pool{New: func() any { return &frameBuf{events: make([][]byte, 0, 16)} }}
+
+// maxPooledFrame: a buffer that grew past this (a long history) is not kept for reuse.
+const maxPooledFrame = 64 << 10
+
+func (c *Conn) release() {
+	if b := c.buf; b != nil {
+		c.buf = nil
+		clear(b.events)
+		b.events, b.frame = b.events[:0], b.frame[:0]
+		if cap(b.frame) <= maxPooledFrame {
+			framePool.Put(b)
+		}
+	}
+}
+
 // NextFrame waits for events and returns them as one frame (a JSON array). The frame is
 // valid until the next call. It returns an error when the connection must close:
 // ErrSlowConsumer, ErrRemoved, ErrClosed, or ctx's error.
 func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
+	c.release()
 	for {
-		c.events = c.events[:0]
+		b := framePool.Get().(*frameBuf)
 	drain:
-		for len(c.events) < maxEventsPerFrame {
+		for len(b.events) < maxEventsPerFrame {
 			select {
 			case ev := <-c.private:
-				c.events = append(c.events, ev)
+				b.events = append(b.events, ev)
 			default:
 				break drain
 			}
@@ -177,15 +202,17 @@ func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
 		case <-c.ended:
 			// Only what was queued privately before the end (such as the ban notice) goes out.
 		default:
-			c.events, c.cursor, wake, overrun = c.room.out.read(c.cursor, maxEventsPerFrame-len(c.events), c.events)
+			b.events, c.cursor, wake, overrun = c.room.out.read(c.cursor, maxEventsPerFrame-len(b.events), b.events)
 			if overrun {
 				c.end(ErrSlowConsumer)
 			}
 		}
-		if len(c.events) > 0 {
-			c.frame = protocol.AppendFrame(c.frame[:0], c.events...)
-			return c.frame, nil
+		if len(b.events) > 0 {
+			b.frame = protocol.AppendFrame(b.frame, b.events...)
+			c.buf = b
+			return b.frame, nil
 		}
+		framePool.Put(b)
 		select {
 		case <-c.ended:
 			return nil, c.endErr
@@ -197,8 +224,10 @@ func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
 		case <-wake:
 		case <-c.ended:
 		case ev := <-c.private:
-			c.frame = protocol.AppendFrame(c.frame[:0], ev)
-			return c.frame, nil
+			b := framePool.Get().(*frameBuf)
+			b.frame = protocol.AppendFrame(b.frame, ev)
+			c.buf = b
+			return b.frame, nil
 		}
 	}
 }
@@ -209,7 +238,10 @@ func (c *Conn) Close() {
 		c.end(ErrClosed)
 		r := c.room
 		r.mu.Lock()
-		delete(r.conns, c)
+		if _, ok := r.conns[c]; ok {
+			delete(r.conns, c)
+			r.out.readers.Add(-1)
+		}
 		r.mu.Unlock()
 		c.hub.release(r)
 	})

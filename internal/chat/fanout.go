@@ -2,6 +2,7 @@ package chat
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +21,8 @@ type fanout struct {
 	head uint64 // sequence number of the next event
 	wake chan struct{}
 
-	notify chan struct{} // buffered(1): tells the coalescing loop there is something new
+	notify  chan struct{} // buffered(1): tells the coalescing loop there is something new
+	readers atomic.Int64  // connections reading this log, for the coalescing interval
 }
 
 func newFanout(size int) *fanout {
@@ -77,8 +79,10 @@ func (f *fanout) signal() {
 
 // coalesce runs until done is closed, turning appends into signals: the first event after a
 // quiet spell is signalled at once (no added latency in a calm room), later ones at most once
-// per interval (one wake-up and one frame per connection per interval in a busy room).
-func (f *fanout) coalesce(done <-chan struct{}, interval time.Duration) {
+// per interval (one wake-up and one frame per connection per interval in a busy room). The
+// interval grows with the room so that wake-ups stay within wakeBudget per second:
+// max(floor, readers/wakeBudget) — 20 ms for a few hundred readers, 100 ms for 10,000.
+func (f *fanout) coalesce(done <-chan struct{}, floor time.Duration, wakeBudget int) {
 	var last time.Time
 	timer := time.NewTimer(0)
 	if !timer.Stop() {
@@ -95,6 +99,7 @@ func (f *fanout) coalesce(done <-chan struct{}, interval time.Duration) {
 			if pending {
 				continue
 			}
+			interval := max(floor, time.Duration(f.readers.Load())*time.Second/time.Duration(wakeBudget))
 			if wait := interval - time.Since(last); wait > 0 {
 				pending = true
 				timer.Reset(wait)

@@ -43,7 +43,8 @@ const (
 	DefaultJoinHistory      = 50
 	DefaultFlushInterval    = 100 * time.Millisecond
 	DefaultBatchSize        = 500
-	DefaultCoalesceInterval = 50 * time.Millisecond
+	DefaultCoalesceInterval = 20 * time.Millisecond
+	DefaultWakeBudget       = 100_000
 	DefaultSendQueue        = 1024
 	DefaultRoomLinger       = time.Minute
 	DefaultWriteQueue       = 16384
@@ -81,9 +82,13 @@ type Options struct {
 	FlushInterval    time.Duration // persistence batching interval
 	BatchSize        int           // persistence batch size
 	WriteQueue       int           // messages waiting for persistence before sends are refused
-	CoalesceInterval time.Duration // how often a busy room wakes its connections
-	SendQueue        int           // events a connection may fall behind before it is dropped
-	RoomLinger       time.Duration // how long an empty room stays open
+	CoalesceInterval time.Duration // shortest interval between wake-ups of a busy room's connections
+	// WakeBudget caps connection wake-ups per second in a busy room: the coalescing
+	// interval grows to readers/WakeBudget (100 ms for 10,000 readers by default), so a big
+	// room writes fewer, fuller frames instead of drowning in syscalls.
+	WakeBudget int
+	SendQueue  int           // events a connection may fall behind before it is dropped
+	RoomLinger time.Duration // how long an empty room stays open
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -137,6 +142,7 @@ func NewHub(opts Options) (*Hub, error) {
 	setDefault(&opts.BatchSize, DefaultBatchSize)
 	setDefault(&opts.WriteQueue, DefaultWriteQueue)
 	setDefault(&opts.CoalesceInterval, DefaultCoalesceInterval)
+	setDefault(&opts.WakeBudget, DefaultWakeBudget)
 	setDefault(&opts.SendQueue, DefaultSendQueue)
 	setDefault(&opts.RoomLinger, DefaultRoomLinger)
 	opts.JoinHistory = min(opts.JoinHistory, opts.HistorySize)

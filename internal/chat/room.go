@@ -85,7 +85,7 @@ func (r *room) open(ctx context.Context) error {
 		return ErrClosed
 	}
 	h.wg.Go(r.run)
-	h.wg.Go(func() { r.out.coalesce(r.done, h.opts.CoalesceInterval) })
+	h.wg.Go(func() { r.out.coalesce(r.done, h.opts.CoalesceInterval, h.opts.WakeBudget) })
 	return nil
 }
 

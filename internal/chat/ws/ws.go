@@ -61,8 +61,8 @@ type Options struct {
 	// PingInterval is how often an idle connection is pinged; a peer that does not answer
 	// within the interval is closed.
 	PingInterval time.Duration
-	// WriteTimeout bounds each frame write; a peer that does not take a frame in time is
-	// closed (it can reconnect and resume).
+	// WriteTimeout is how long a ping may wait for its pong (and for a stuck frame write to
+	// finish); a peer that does not answer in time is closed (it can reconnect and resume).
 	WriteTimeout time.Duration
 	// MessageRate and MessageBurst bound client messages per connection, before any chat
 	// rule runs; a client over the limit is disconnected (1008).
@@ -230,6 +230,7 @@ func (h *handler) writeLoop(ctx context.Context, conn *websocket.Conn, member *c
 			pinger.Reset(h.opts.PingInterval)
 		}
 	})
+
 	defer pinger.Stop()
 	for {
 		frame, err := member.NextFrame(ctx)
@@ -237,9 +238,10 @@ func (h *handler) writeLoop(ctx context.Context, conn *websocket.Conn, member *c
 			h.closeFor(conn, err)
 			return
 		}
-		wctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
-		err = conn.Write(wctx, websocket.MessageText, frame)
-		cancel()
+		// No deadline per write (a timer per frame costs more than the write at scale): a
+		// write that never completes stops the pinger's resets, and the ping, which cannot
+		// get through either, closes the connection after WriteTimeout.
+		err = conn.Write(ctx, websocket.MessageText, frame)
 		if err != nil {
 			conn.CloseNow()
 			return
@@ -251,7 +253,7 @@ func (h *handler) writeLoop(ctx context.Context, conn *websocket.Conn, member *c
 // ping checks that the peer still answers; a dead peer is closed, which ends both loops.
 // It reports whether to keep pinging.
 func (h *handler) ping(ctx context.Context, conn *websocket.Conn) bool {
-	pctx, cancel := context.WithTimeout(ctx, h.opts.PingInterval)
+	pctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
 	defer cancel()
 	if err := conn.Ping(pctx); err != nil {
 		conn.CloseNow()

@@ -312,7 +312,7 @@ func TestShutdownCloses(t *testing.T) {
 // A peer that stops answering pings is closed; one that answers stays.
 func TestKeepalive(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ws.Options{PingInterval: 100 * time.Millisecond})
+	s := newServer(t, ws.Options{PingInterval: 100 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
 	alive := mustDial(t, s.url, "sess-viewer")
 	dead := mustDial(t, s.url, "sess-owner")
 	alive.event(protocol.TypeHistory)
