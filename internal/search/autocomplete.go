@@ -76,11 +76,13 @@ const (
 // database.
 //
 // Staying in sync: the index is rebuilt from the store (SuggestionData) by Rebuild, which
-// Service.Run calls at start, every RefreshInterval, and shortly after Invalidate — which
-// the service calls on every live.* bus event (from any node) and which writers can call
-// after commits (a channel renamed). A suggestion can therefore lag the database by at most
-// RefreshInterval, and normally by the time of one rebuild. Searching itself never lags:
-// it reads the index tables, written in the same transactions as the data.
+// Service.Run calls at start, every RefreshInterval, and soon after Invalidate — which the
+// service calls on every live.* bus event (from any node) and which writers can call after
+// commits (a channel renamed). "Soon" is at least two seconds after the previous rebuild and
+// at least ten times as long as it took (a few seconds on a site with 50,000 channels), so
+// bursts of events cost a bounded share of a core. A suggestion therefore lags the database
+// by a few seconds, and never by more than RefreshInterval. Searching itself never lags: it reads the index
+// tables, written in the same transactions as the data.
 type Autocomplete struct {
 	source      func(context.Context) (*SuggestionData, error)
 	index       atomic.Pointer[acIndex]

@@ -242,3 +242,11 @@ func syntheticData(tb testing.TB, channels, lives int) *SuggestionData {
 	}
 	return data
 }
+
+// BenchmarkAutocompleteBuild measures a rebuild of that index.
+func BenchmarkAutocompleteBuild(b *testing.B) {
+	data := syntheticData(b, 50_000, 2_000)
+	for b.Loop() {
+		buildIndex(data)
+	}
+}

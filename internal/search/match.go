@@ -14,6 +14,9 @@ type Match struct {
 	Section    Section
 	CategoryID int64
 	Groups     []Group
+	// BeforeID, when not 0, restricts the match to documents with smaller IDs (older ones):
+	// how paging reaches past the first window.
+	BeforeID int64
 }
 
 // Group is one query term: it matches a document holding any of its alternatives, and an

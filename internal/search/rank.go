@@ -4,16 +4,17 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"time"
 )
 
-// Candidate is a matching document as a store returns it: the hit to show plus what ranking
-// needs.
+// Candidate is a matching document as a store returns it for ranking: only what scoring
+// and tie-breaking need (Service.Search loads what cards show for the page it keeps).
 type Candidate struct {
-	Hit
-	DocID  int64     // index row ID; larger is newer
-	At     time.Time // session start or channel creation
-	Tokens DocTokens // the document's tokens per field
+	DocID     int64 // index row ID; larger is newer
+	ChannelID int64
+	Live      bool
+	Viewers   int
+	Tokens    DocTokens // the document's tokens per field
+	Score     float64   // set by ranking
 }
 
 // fieldWeights make a word in the title count for more than the same word in the tags, the
@@ -113,8 +114,9 @@ func band(score float64) int {
 	return int(math.Floor(math.Log(score) / math.Log(relevanceBand)))
 }
 
-// rank scores cands and sorts them best first: relevance band, then viewers, then the
-// newest start (or channel creation), then the newest document.
+// rank scores cands and sorts them best first: relevance band, then live before not (for
+// channels), then viewers, then the newest document (sessions and channels are indexed when
+// they start or are created, so the newest row is the most recent).
 func rank(s *scorer, cands []Candidate) {
 	bands := make(map[int64]int, len(cands))
 	for i := range cands {
@@ -136,9 +138,6 @@ func rank(s *scorer, cands []Candidate) {
 		if c := cmp.Compare(b.Viewers, a.Viewers); c != 0 {
 			return c
 		}
-		if c := b.At.Compare(a.At); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.DocID, a.DocID)
+		return cmp.Compare(b.DocID, a.DocID) // the newest
 	})
 }

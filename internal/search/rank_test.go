@@ -4,14 +4,12 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/freelylive/freely/internal/search/analysis"
 )
 
 func cand(id int64, viewers int, live bool, name, tags []string) Candidate {
-	c := Candidate{DocID: id, At: time.Unix(id, 0)}
-	c.Viewers, c.Live = viewers, live
+	c := Candidate{DocID: id, Viewers: viewers, Live: live}
 	c.Tokens[FieldName] = name
 	c.Tokens[FieldTags] = tags
 	return c
@@ -121,10 +119,13 @@ func TestGroupsOf(t *testing.T) {
 func TestCursorRoundTripAndTampering(t *testing.T) {
 	t.Parallel()
 	fp := queryFingerprint([]Group{{{"롤"}}}, 0)
-	c := encodeCursor(SectionPast, 24, fp)
-	if off, err := decodeCursor(c, SectionPast, fp); err != nil || off != 24 {
-		t.Fatalf("decode = %d, %v", off, err)
+	for _, at := range []pagePos{{offset: 24}, {beforeID: 9000, offset: 0}, {beforeID: 77, offset: 12}} {
+		c := encodeCursor(SectionPast, at, fp)
+		if got, err := decodeCursor(c, SectionPast, fp); err != nil || got != at {
+			t.Fatalf("decode(encode(%+v)) = %+v, %v", at, got, err)
+		}
 	}
+	c := encodeCursor(SectionPast, pagePos{offset: 24}, fp)
 	other := queryFingerprint([]Group{{{"로아"}}}, 0)
 	for _, bad := range []struct {
 		cursor string
@@ -133,8 +134,10 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 	}{
 		{c, SectionLive, fp},    // another section
 		{c, SectionPast, other}, // another query
-		{encodeCursor(SectionPast, -1, fp), SectionPast, fp},
-		{encodeCursor(SectionPast, MaxWindow, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{offset: -1}, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{beforeID: -5, offset: 1}, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{}, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{offset: MaxWindow}, fp), SectionPast, fp},
 		{"%%%", SectionPast, fp},
 		{string(make([]byte, 500)), SectionPast, fp},
 	} {
@@ -146,13 +149,47 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 
 func FuzzDecodeCursor(f *testing.F) {
 	fp := queryFingerprint([]Group{{{"롤"}}}, 3)
-	f.Add(encodeCursor(SectionLive, 12, fp))
-	f.Add("MXxsaXZlfDEyfGFiYw")
+	f.Add(encodeCursor(SectionLive, pagePos{beforeID: 40, offset: 12}, fp))
+	f.Add("MnxsaXZlfDB8MTJ8YWJj")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, cursor string) {
-		off, err := decodeCursor(cursor, SectionLive, fp)
-		if err == nil && (off <= 0 || off >= MaxWindow) {
-			t.Fatalf("accepted offset %d from %q", off, cursor)
+		at, err := decodeCursor(cursor, SectionLive, fp)
+		if err == nil && (at.offset < 0 || at.offset >= MaxWindow || at.beforeID < 0) {
+			t.Fatalf("accepted %+v from %q", at, cursor)
 		}
 	})
+}
+
+func TestPageCacheFollowsGeneration(t *testing.T) {
+	t.Parallel()
+	c := newPageCache(2)
+	page := []Candidate{{DocID: 7, Score: 1.5, Tokens: DocTokens{FieldName: {"롤"}}}}
+	c.put("a", 5, page, &pagePos{beforeID: 3})
+	got, next, ok := c.get("a", 5)
+	if !ok || len(got) != 1 || got[0].DocID != 7 || got[0].Score != 1.5 || next == nil || next.beforeID != 3 {
+		t.Fatalf("get = %+v, %+v, %v", got, next, ok)
+	}
+	if got[0].Tokens[FieldName] != nil {
+		t.Error("cached candidates keep their tokens")
+	}
+	if _, _, ok := c.get("a", 6); ok {
+		t.Error("a page of generation 5 served for generation 6")
+	}
+	c.put("b", 4, page, nil) // late writer of an older generation
+	if _, _, ok := c.get("b", 4); ok {
+		t.Error("an older generation replaced the current one")
+	}
+	c.put("b", 5, page, nil)
+	c.put("c", 5, page, nil) // full: emptied, then c
+	if _, _, ok := c.get("a", 5); ok {
+		t.Error("a full cache kept its old entries")
+	}
+	if _, _, ok := c.get("c", 5); !ok {
+		t.Error("the entry that overflowed the cache is missing")
+	}
+	var none *pageCache
+	none.put("x", 1, page, nil)
+	if _, _, ok := none.get("x", 1); ok {
+		t.Error("a disabled cache returned a page")
+	}
 }

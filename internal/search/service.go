@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -25,8 +26,12 @@ import (
 // the transactions that change them, not through this interface.
 type Store interface {
 	// Candidates returns up to limit documents matching m, newest document first, leaving
-	// out channels that are suspended. Hit fields and Tokens are filled in; Score is not.
+	// out channels that are suspended. Score is left 0.
 	Candidates(ctx context.Context, m Match, limit int) ([]Candidate, error)
+	// Hits returns what result cards show for the documents with the given IDs (Section,
+	// Score and, for live sessions, Viewers are the caller's). IDs no longer indexed, and
+	// documents of suspended channels, are missing from the map.
+	Hits(ctx context.Context, docIDs []int64) (map[int64]Hit, error)
 	// DocFreq returns how many documents hold each of tokens (missing tokens: 0) and how
 	// many documents there are.
 	DocFreq(ctx context.Context, tokens []string) (df map[string]int, total int, err error)
@@ -34,6 +39,10 @@ type Store interface {
 	CategoryBySlug(ctx context.Context, slug string) (*channel.Category, error)
 	// SuggestionData returns what autocomplete suggests from.
 	SuggestionData(ctx context.Context) (*SuggestionData, error)
+	// Generation returns the index generation: a number that changes whenever a committed
+	// write may have changed what a query matches or how it ranks (viewer counts aside).
+	// Rankings computed under one generation stay valid while it is current.
+	Generation(ctx context.Context) (int64, error)
 	// AnalyzePending analyses up to limit documents that were stored before the analyzer
 	// was ready, or under another analysis.Version, and returns how many it analysed.
 	AnalyzePending(ctx context.Context, limit int) (int, error)
@@ -50,9 +59,11 @@ const (
 	DefaultLimit = 12
 	// MaxLimit caps the page size of a section.
 	MaxLimit = 50
-	// DefaultWindow is how many of the newest matching documents a section ranks.
-	DefaultWindow = 200
-	// MaxWindow caps the window, and with it how deep paging reaches.
+	// DefaultWindow is how many of the newest matching documents a section ranks. Fetching
+	// a candidate costs a few microseconds; fifty keep a search near a millisecond while
+	// leaving four times a page to choose from.
+	DefaultWindow = 50
+	// MaxWindow caps Options.Window.
 	MaxWindow = 1000
 )
 
@@ -72,7 +83,13 @@ type Options struct {
 	// RefreshInterval is how often autocomplete is rebuilt from the store and pending
 	// documents are analysed; default 30 s.
 	RefreshInterval time.Duration
+	// RankCache is how many ranked pages the service keeps for reuse while the index
+	// generation does not change: 0 for DefaultRankCache, negative to keep none.
+	RankCache int
 }
+
+// DefaultRankCache is the default size of the ranked-page cache.
+const DefaultRankCache = 10_000
 
 // Service answers searches and autocomplete. Create it with New and run Run in the
 // background for autocomplete refreshes and pending analysis.
@@ -85,8 +102,9 @@ type Service struct {
 	bus     bus.Bus
 	refresh time.Duration
 
-	df *dfCache
-	ac *Autocomplete
+	df    *dfCache
+	ac    *Autocomplete
+	pages *pageCache
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -116,6 +134,9 @@ func New(opts Options) (*Service, error) {
 		s.refresh = 30 * time.Second
 	}
 	s.ac = NewAutocomplete(opts.Store.SuggestionData)
+	if opts.RankCache >= 0 {
+		s.pages = newPageCache(cmp.Or(opts.RankCache, DefaultRankCache))
+	}
 	return s, nil
 }
 
@@ -187,12 +208,12 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 
 	fingerprint := queryFingerprint(groups, categoryID)
-	offset := 0
+	var at pagePos
 	if q.Cursor != "" {
 		if q.Section == "" {
 			return nil, ErrBadCursor
 		}
-		if offset, err = decodeCursor(q.Cursor, q.Section, fingerprint); err != nil {
+		if at, err = decodeCursor(q.Cursor, q.Section, fingerprint); err != nil {
 			return nil, err
 		}
 	}
@@ -201,11 +222,53 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	for _, t := range terms {
 		res.Terms = append(res.Terms, t.Text)
 	}
-	for _, sec := range sections {
+	var gen int64
+	if s.pages != nil {
+		if gen, err = s.store.Generation(ctx); err != nil {
+			return nil, fmt.Errorf("search: index generation: %w", err)
+		}
+	}
+	pages := make([][]Candidate, len(sections))
+	var ids []int64
+	for i, sec := range sections {
 		m := Match{Section: sec, CategoryID: categoryID, Groups: groups}
-		hits, more, err := s.section(ctx, m, offset, limit)
-		if err != nil {
-			return nil, err
+		key := fmt.Sprintf("%s|%s|%d|%d|%d", sec, fingerprint, at.beforeID, at.offset, limit)
+		page, next, ok := s.pages.get(key, gen)
+		if !ok {
+			if page, next, err = s.section(ctx, m, at, limit); err != nil {
+				return nil, err
+			}
+			s.pages.put(key, gen, page, next)
+		}
+		pages[i] = page
+		for _, c := range page {
+			ids = append(ids, c.DocID)
+		}
+		if next != nil && q.Section != "" {
+			res.Next = encodeCursor(sec, *next, fingerprint)
+		}
+	}
+	if len(ids) == 0 {
+		return res, nil
+	}
+	cards, err := s.store.Hits(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("search: load results: %w", err)
+	}
+	for i, sec := range sections {
+		var hits []Hit
+		for _, c := range pages[i] {
+			h, ok := cards[c.DocID]
+			if !ok {
+				continue // deleted between the two reads
+			}
+			h.Section, h.Score, h.Viewers = sec, c.Score, c.Viewers
+			if sec == SectionLive && s.viewers != nil {
+				if v, ok := s.viewers(c.ChannelID); ok {
+					h.Viewers = v // the order may be a few seconds old; the count is not
+				}
+			}
+			hits = append(hits, h)
 		}
 		switch sec {
 		case SectionLive:
@@ -215,23 +278,54 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		case SectionPast:
 			res.Past = hits
 		}
-		if more && q.Section != "" {
-			res.Next = encodeCursor(sec, offset+limit, fingerprint)
-		}
 	}
 	return res, nil
 }
 
-// section ranks one section's window and returns the page at offset, and whether ranked
-// results remain after it.
-func (s *Service) section(ctx context.Context, m Match, offset, limit int) ([]Hit, bool, error) {
-	window := min(max(s.window, offset+limit+1), MaxWindow)
-	if offset >= window {
-		return nil, false, nil
+// pagePos is where a page starts: offset into the ranking of the window of documents older
+// than beforeID (0: the newest window).
+type pagePos struct {
+	beforeID int64
+	offset   int
+}
+
+// section returns one page of a section and where the next page starts (nil at the end).
+// Documents are ranked window by window: the newest s.window matches, then the next older
+// s.window, and so on, so every page costs at most a window or two whatever its depth, and
+// pages never repeat or skip a document.
+func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int) ([]Candidate, *pagePos, error) {
+	var page []Candidate
+	for {
+		m.BeforeID = at.beforeID
+		cands, err := s.rankedWindow(ctx, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		if at.offset < len(cands) {
+			end := min(len(cands), at.offset+limit-len(page))
+			page = append(page, cands[at.offset:end]...)
+			at.offset = end
+		}
+		full := len(cands) == s.window
+		switch {
+		case at.offset < len(cands) && len(page) == limit:
+			return page, &at, nil // more in this window
+		case !full:
+			return page, nil, nil // this window was the last
+		}
+		// The window is used up and older documents may match: continue with those.
+		at = pagePos{beforeID: minDocID(cands)}
+		if len(page) == limit {
+			return page, &at, nil
+		}
 	}
-	cands, err := s.store.Candidates(ctx, m, window)
+}
+
+// rankedWindow returns the window of documents m matches, ranked.
+func (s *Service) rankedWindow(ctx context.Context, m Match) ([]Candidate, error) {
+	cands, err := s.store.Candidates(ctx, m, s.window)
 	if err != nil {
-		return nil, false, fmt.Errorf("search %s: %w", m.Section, err)
+		return nil, fmt.Errorf("search %s: %w", m.Section, err)
 	}
 	if m.Section == SectionLive && s.viewers != nil {
 		for i := range cands {
@@ -246,23 +340,21 @@ func (s *Service) section(ctx context.Context, m Match, offset, limit int) ([]Hi
 		if len(m.Groups) > 1 {
 			// One group's IDF scales every score alike and cannot change the order.
 			if df, total, err = s.df.get(ctx, firstTokens(m.Groups)); err != nil {
-				return nil, false, fmt.Errorf("search %s: document frequencies: %w", m.Section, err)
+				return nil, fmt.Errorf("search %s: document frequencies: %w", m.Section, err)
 			}
 		}
 		sc = newScorer(m.Groups, cands, df, total)
 	}
 	rank(sc, cands)
-	if offset >= len(cands) {
-		return nil, false, nil
+	return cands, nil
+}
+
+func minDocID(cands []Candidate) int64 {
+	lowest := cands[0].DocID
+	for _, c := range cands[1:] {
+		lowest = min(lowest, c.DocID)
 	}
-	end := min(offset+limit, len(cands))
-	hits := make([]Hit, 0, end-offset)
-	for i := offset; i < end; i++ {
-		h := cands[i].Hit
-		h.Section = m.Section
-		hits = append(hits, h)
-	}
-	return hits, end < len(cands), nil
+	return lowest
 }
 
 func firstTokens(groups []Group) []string {
@@ -296,27 +388,29 @@ func queryFingerprint(groups []Group, categoryID int64) string {
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
-func encodeCursor(sec Section, offset int, fingerprint string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("1|%s|%d|%s", sec, offset, fingerprint)))
+func encodeCursor(sec Section, at pagePos, fingerprint string) string {
+	raw := fmt.Sprintf("2|%s|%d|%d|%s", sec, at.beforeID, at.offset, fingerprint)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-func decodeCursor(cursor string, sec Section, fingerprint string) (int, error) {
-	if len(cursor) > 100 {
-		return 0, ErrBadCursor
+func decodeCursor(cursor string, sec Section, fingerprint string) (pagePos, error) {
+	if len(cursor) > 120 {
+		return pagePos{}, ErrBadCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return 0, ErrBadCursor
+		return pagePos{}, ErrBadCursor
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 4 || parts[0] != "1" || parts[1] != string(sec) || parts[3] != fingerprint {
-		return 0, ErrBadCursor
+	if len(parts) != 5 || parts[0] != "2" || parts[1] != string(sec) || parts[4] != fingerprint {
+		return pagePos{}, ErrBadCursor
 	}
-	offset, err := strconv.Atoi(parts[2])
-	if err != nil || offset <= 0 || offset >= MaxWindow {
-		return 0, ErrBadCursor
+	before, err1 := strconv.ParseInt(parts[2], 10, 64)
+	offset, err2 := strconv.Atoi(parts[3])
+	if err1 != nil || err2 != nil || before < 0 || offset < 0 || offset >= MaxWindow || before == 0 && offset == 0 {
+		return pagePos{}, ErrBadCursor
 	}
-	return offset, nil
+	return pagePos{beforeID: before, offset: offset}, nil
 }
 
 // dfCache keeps document frequencies for a while: they move slowly, and only the relative
@@ -409,14 +503,18 @@ func (s *Service) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	ready := s.an.Ready()
 
-	// A burst of events (many broadcasts starting at once) rebuilds once per gap.
+	// A burst of events (many broadcasts starting at once) rebuilds once per gap, and the
+	// gap grows with the cost of a rebuild, so invalidations never take more than about a
+	// tenth of a core however large the site.
 	var lastBuild time.Time
+	gap := autocompleteMinGap
 	var debounce <-chan time.Time
 	rebuild := func() {
 		lastBuild = time.Now()
 		if err := s.ac.Rebuild(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("search: rebuild autocomplete", "err", err)
 		}
+		gap = max(autocompleteMinGap, 10*time.Since(lastBuild))
 	}
 	rebuild()
 	for {
@@ -438,7 +536,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			s.ac.Invalidate()
 		case <-s.ac.invalidated:
-			if wait := autocompleteMinGap - time.Since(lastBuild); wait > 0 {
+			if wait := gap - time.Since(lastBuild); wait > 0 {
 				if debounce == nil {
 					debounce = time.After(wait)
 				}
@@ -453,7 +551,7 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // autocompleteMinGap is the shortest time between two rebuilds caused by invalidations.
-const autocompleteMinGap = time.Second
+const autocompleteMinGap = 2 * time.Second
 
 // analyzePending works through documents stored before the analyzer was ready.
 func (s *Service) analyzePending(ctx context.Context) {
@@ -474,4 +572,60 @@ func (s *Service) analyzePending(ctx context.Context) {
 	if total > 0 {
 		s.log.Info("search: analysed pending documents", "count", total)
 	}
+}
+
+// pageCache keeps ranked pages for reuse while the index generation stays the same, like a
+// search engine's request cache is dropped on refresh. Every lookup still reads the
+// generation from the database, so a page is never served after a committed change, on
+// this node or another; result cards are always loaded fresh. A full cache is emptied
+// rather than evicted entry by entry: it refills from the popular queries within seconds.
+type pageCache struct {
+	max int
+
+	mu      sync.Mutex
+	gen     int64
+	entries map[string]cachedPage
+}
+
+type cachedPage struct {
+	page []Candidate
+	next *pagePos
+}
+
+func newPageCache(max int) *pageCache {
+	return &pageCache{max: max, entries: map[string]cachedPage{}}
+}
+
+func (c *pageCache) get(key string, gen int64) ([]Candidate, *pagePos, bool) {
+	if c == nil {
+		return nil, nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil, nil, false
+	}
+	e, ok := c.entries[key]
+	return e.page, e.next, ok
+}
+
+func (c *pageCache) put(key string, gen int64, page []Candidate, next *pagePos) {
+	if c == nil {
+		return
+	}
+	// Only what building the result needs: tokens would multiply the memory held.
+	kept := make([]Candidate, len(page))
+	for i, p := range page {
+		kept[i] = Candidate{DocID: p.DocID, ChannelID: p.ChannelID, Live: p.Live, Viewers: p.Viewers, Score: p.Score}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen < c.gen {
+		return // computed under a generation already replaced
+	}
+	if gen > c.gen || len(c.entries) >= c.max {
+		c.entries = map[string]cachedPage{}
+		c.gen = gen
+	}
+	c.entries[key] = cachedPage{page: kept, next: next}
 }

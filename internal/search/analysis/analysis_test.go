@@ -24,7 +24,7 @@ var (
 func ready(t testing.TB) *Analyzer {
 	t.Helper()
 	testOnce.Do(func() { testAnalyzer = New(Options{}) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := testAnalyzer.Wait(ctx); err != nil {
 		t.Fatalf("analyzer: %v", err)

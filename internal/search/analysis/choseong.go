@@ -83,7 +83,10 @@ func Key(s string) string {
 // Choseong returns text with every Hangul syllable replaced by its initial consonant
 // ("로스트 아크" → "ㄹㅅㅌ ㅇㅋ"); everything else is kept as normalised.
 func Choseong(text string) string {
-	text = Normalize(text)
+	return choseongOf(Normalize(text))
+}
+
+func choseongOf(text string) string {
 	var b strings.Builder
 	b.Grow(len(text))
 	for _, r := range text {
@@ -96,7 +99,7 @@ func Choseong(text string) string {
 }
 
 // ChoseongKey is Choseong of Key: the initial-consonant form autocomplete indexes.
-func ChoseongKey(s string) string { return Choseong(Key(s)) }
+func ChoseongKey(s string) string { return choseongOf(Key(s)) }
 
 // HasJamo reports whether s holds a compatibility consonant, which makes it an 초성 query
 // ("ㄹㅅㅌ", or mixed: "로ㅅㅌ").
@@ -186,4 +189,4 @@ func TextKeyRanges(q string) []KeyRange {
 
 // ChoseongKeyRange returns the range of sorted choseong keys (ChoseongKey) that can match
 // the key query q; candidates still need MatchPrefix against their text key.
-func ChoseongKeyRange(q string) KeyRange { return prefixRange(Choseong(q)) }
+func ChoseongKeyRange(q string) KeyRange { return prefixRange(choseongOf(Key(q))) }

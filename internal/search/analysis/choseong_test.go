@@ -3,7 +3,11 @@ package analysis
 import (
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 func TestChoseong(t *testing.T) {
@@ -128,6 +132,19 @@ func FuzzMatchPrefix(f *testing.F) {
 		}
 		if r := TextKeyRanges(query); !inRanges(text, r) {
 			t.Fatalf("%q matches %q but ranges %q miss it", query, text, r)
+		}
+	})
+}
+
+func FuzzNormalizeFastPath(f *testing.F) {
+	for _, s := range []string{"로스트아크", "lol 롤", "LoL", "ｖtuber", "ㄹㅅㅌ", "e\u0301", "한\u1100"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if alreadyNormal(s) {
+			if full := strings.ToLower(norm.NFC.String(width.Fold.String(s))); full != s {
+				t.Fatalf("fast path keeps %q, the full path gives %q", s, full)
+			}
 		}
 	})
 }

@@ -12,7 +12,27 @@ import (
 // half-width Hangul folded to their ordinary widths (ｖｔｕｂｅｒ → vtuber), NFC-composed (so
 // decomposed jamo sequences become syllables) and lower-cased.
 func Normalize(text string) string {
+	if alreadyNormal(text) {
+		return text
+	}
 	return strings.ToLower(norm.NFC.String(width.Fold.String(text)))
+}
+
+// alreadyNormal is Normalize's fast path: text made only of ASCII without capitals, Hangul
+// syllables and compatibility jamo (most Korean titles and names) is unchanged by it.
+func alreadyNormal(text string) bool {
+	for _, r := range text {
+		switch {
+		case r < 0x80:
+			if r >= 'A' && r <= 'Z' {
+				return false
+			}
+		case r >= 0xAC00 && r <= 0xD7A3, r >= 0x3131 && r <= 0x318E:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // runKind says how a run of characters is analysed.

@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,14 +18,22 @@ import (
 	"github.com/freelylive/freely/internal/search/analysis"
 )
 
-// SearchIndex is the search index kept in the database (migrations/*/0300_search.up.sql):
-// SQLite FTS5 or PostgreSQL full-text over the tokens of search/analysis. Rows are written
+// SearchIndex is the search index kept in the database (migrations/*/0300_search.up.sql and
+// 0301_search_sections.up.sql): SQLite FTS5 or PostgreSQL full-text over the tokens of
+// search/analysis. Rows are written
 // by IndexChannelTx, IndexSessionTx (or the OpenHook) inside the transactions that change
 // channels and sessions, so the index never disagrees with them; deleting a channel or a
 // session deletes its rows by cascade. It implements search.Store for queries.
 type SearchIndex struct {
 	db *DB
 	an *analysis.Analyzer
+
+	prepOnce  sync.Once
+	candStmts map[search.Section]*sql.Stmt
+	prepErr   error
+	hitsOnce  sync.Once
+	hitStmt   *sql.Stmt
+	hitErr    error
 }
 
 var _ search.Store = (*SearchIndex)(nil)
@@ -39,6 +49,7 @@ type searchDocRow struct {
 
 	ID          int64     `bun:"id,pk,autoincrement"`
 	Kind        string    `bun:"kind,notnull"`
+	Section     string    `bun:"section,notnull"`
 	RefID       int64     `bun:"ref_id,notnull"`
 	ChannelID   int64     `bun:"channel_id,notnull"`
 	SessionID   int64     `bun:"session_id,nullzero"`
@@ -59,36 +70,42 @@ type searchDocRow struct {
 	Rev         int64     `bun:"rev,notnull"`
 }
 
-// Marker tokens put filters into the text index itself, so a section or category filter is
-// one more word to intersect instead of a join. They start with a private-use character,
-// which the analyzer never emits, so no user text can produce or query them.
-const markerPrefix = "\ue000"
-
-func sectionMarker(s search.Section) string {
+// sectionName is the section column's value (and the suffix of SQLite's FTS tables).
+func sectionName(s search.Section) string {
 	switch s {
 	case search.SectionLive:
-		return markerPrefix + "live"
+		return "live"
 	case search.SectionPast:
-		return markerPrefix + "past"
+		return "past"
 	default:
-		return markerPrefix + "chan"
+		return "chan"
 	}
 }
+
+func docSection(d *search.Document) search.Section {
+	switch {
+	case d.Kind == search.DocChannel:
+		return search.SectionChannels
+	case d.Live:
+		return search.SectionLive
+	default:
+		return search.SectionPast
+	}
+}
+
+// Category filters are marker words in the token list, so filtering is one more word to
+// intersect instead of a join (channels have several categories). They start with a
+// private-use character, which the analyzer never emits, so no user text can produce or
+// query them.
+const markerPrefix = "\ue000"
 
 func categoryMarker(id int64) string { return markerPrefix + "c" + strconv.FormatInt(id, 10) }
 
 // metaTokens are a document's markers.
 func metaTokens(d *search.Document) string {
-	sec := search.SectionChannels
-	if d.Kind == search.DocSession {
-		sec = search.SectionPast
-		if d.Live {
-			sec = search.SectionLive
-		}
-	}
-	toks := []string{sectionMarker(sec)}
-	for _, id := range d.CategoryIDs {
-		toks = append(toks, categoryMarker(id))
+	toks := make([]string, len(d.CategoryIDs))
+	for i, id := range d.CategoryIDs {
+		toks[i] = categoryMarker(id)
 	}
 	return strings.Join(toks, " ")
 }
@@ -101,6 +118,7 @@ const tagSeparator = "\n"
 func (ix *SearchIndex) docRow(d *search.Document) *searchDocRow {
 	r := &searchDocRow{
 		Kind:        string(d.Kind),
+		Section:     sectionName(docSection(d)),
 		RefID:       d.RefID,
 		ChannelID:   d.ChannelID,
 		Live:        d.Live,
@@ -157,7 +175,7 @@ func (ix *SearchIndex) IndexDocumentTx(ctx context.Context, idb bun.IDB, d *sear
 	_, err := idb.NewInsert().Model(r).
 		ExcludeColumn("id", "rev").
 		On("CONFLICT (kind, ref_id) DO UPDATE").
-		Set("channel_id = EXCLUDED.channel_id, session_id = EXCLUDED.session_id").
+		Set("section = EXCLUDED.section, channel_id = EXCLUDED.channel_id, session_id = EXCLUDED.session_id").
 		Set("category_id = EXCLUDED.category_id, live = EXCLUDED.live, viewers = EXCLUDED.viewers, at = EXCLUDED.at").
 		Set("name_text = EXCLUDED.name_text, tags_text = EXCLUDED.tags_text").
 		Set("body_text = EXCLUDED.body_text, channel_text = EXCLUDED.channel_text").
@@ -380,12 +398,18 @@ func (ix *SearchIndex) Reindex(ctx context.Context, progress func(done, total in
 // optimize compacts the index after a bulk write: FTS5 merges its segments, PostgreSQL
 // refreshes the planner's statistics of the token column.
 func (ix *SearchIndex) optimize(ctx context.Context) error {
-	q := `INSERT INTO search_fts (search_fts) VALUES ('optimize')`
-	if ix.db.dialect == DialectPostgres {
-		q = `ANALYZE search_docs`
+	qs := []string{`ANALYZE search_docs`}
+	if ix.db.dialect == DialectSQLite {
+		qs = nil
+		for _, sec := range search.Sections {
+			t := "search_fts_" + sectionName(sec)
+			qs = append(qs, `INSERT INTO `+t+` (`+t+`) VALUES ('optimize')`)
+		}
 	}
-	if _, err := ix.db.bun.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("optimize search index: %w", Translate(err))
+	for _, q := range qs {
+		if _, err := ix.db.bun.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("optimize search index: %w", Translate(err))
+		}
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -30,9 +32,9 @@ func checkToken(tok string) error {
 	return nil
 }
 
-// matchTerms returns the required tokens of m — markers first — as groups of alternatives.
+// matchTerms returns the groups of m with its category marker, after checking every token.
 func matchTerms(m search.Match) ([]search.Group, error) {
-	groups := []search.Group{{{sectionMarker(m.Section)}}}
+	var groups []search.Group
 	if m.CategoryID != 0 {
 		groups = append(groups, search.Group{{categoryMarker(m.CategoryID)}})
 	}
@@ -51,6 +53,9 @@ func matchTerms(m search.Match) ([]search.Group, error) {
 			}
 		}
 		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("%w: a match needs a word or a category", errBadToken)
 	}
 	return groups, nil
 }
@@ -96,105 +101,175 @@ func (ix *SearchIndex) matchExpr(groups []search.Group) string {
 	return buildQuery(groups, fts5Quote, " AND ", " OR ")
 }
 
-type candidateRow struct {
-	ID          int64          `bun:"id"`
-	Kind        string         `bun:"kind"`
-	RefID       int64          `bun:"ref_id"`
-	ChannelID   int64          `bun:"channel_id"`
-	Live        bool           `bun:"live"`
-	Viewers     int            `bun:"viewers"`
-	At          time.Time      `bun:"at"`
-	NameText    string         `bun:"name_text"`
-	TagsText    string         `bun:"tags_text"`
-	BodyText    string         `bun:"body_text"`
-	TokName     string         `bun:"tok_name"`
-	TokTags     string         `bun:"tok_tags"`
-	TokBody     string         `bun:"tok_body"`
-	TokChannel  string         `bun:"tok_channel"`
-	Handle      string         `bun:"handle"`
-	DisplayName string         `bun:"display_name"`
-	ProfileKey  string         `bun:"profile_key"`
-	CatID       sql.NullInt64  `bun:"cat_id"`
-	CatSlug     sql.NullString `bun:"cat_slug"`
-	CatNameKO   sql.NullString `bun:"cat_name_ko"`
-	CatNameEN   sql.NullString `bun:"cat_name_en"`
+// Statements run on every search are prepared once per connection (database/sql keeps
+// them): parsing the FTS join costs as much as running it for a small window. On SQLite each
+// section has its own FTS table, keyed by the negated document ID (ascending rowid is
+// descending ID); BeforeID bounds it the same way.
+const (
+	sqliteCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
+		FROM search_fts_%[1]s AS f
+		JOIN search_docs AS d ON d.id = -f.rowid
+		JOIN channels AS c ON c.id = d.channel_id
+		WHERE search_fts_%[1]s MATCH ? AND f.rowid > ? AND NOT c.suspended
+		ORDER BY f.rowid ASC LIMIT ?`
+	postgresCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
+		FROM search_docs AS d
+		JOIN channels AS c ON c.id = d.channel_id
+		WHERE d.section = '%[1]s' AND d.vec @@ $1::tsquery AND d.id < -$2::bigint AND NOT c.suspended
+		ORDER BY d.id DESC LIMIT $3`
+)
+
+func (ix *SearchIndex) candidatesStmt(ctx context.Context, sec search.Section) (*sql.Stmt, error) {
+	ix.prepOnce.Do(func() {
+		q := sqliteCandidates
+		if ix.db.dialect == DialectPostgres {
+			q = postgresCandidates
+		}
+		ix.candStmts = map[search.Section]*sql.Stmt{}
+		for _, s := range search.Sections {
+			stmt, err := ix.db.sql.PrepareContext(ctx, fmt.Sprintf(q, sectionName(s)))
+			if err != nil {
+				ix.prepErr = err
+				return
+			}
+			ix.candStmts[s] = stmt
+		}
+	})
+	if ix.prepErr != nil {
+		return nil, ix.prepErr
+	}
+	stmt, ok := ix.candStmts[sec]
+	if !ok {
+		return nil, fmt.Errorf("unknown section %q", sec)
+	}
+	return stmt, nil
 }
 
-const candidateColumns = `d.id, d.kind, d.ref_id, d.channel_id, d.live, d.viewers, d.at,
-	d.name_text, d.tags_text, d.body_text, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel,
-	c.handle, c.display_name, c.profile_key,
-	cat.id AS cat_id, cat.slug AS cat_slug, cat.name_ko AS cat_name_ko, cat.name_en AS cat_name_en`
-
-// Candidates implements search.Store: the newest limit documents matching m. On SQLite
-// FTS5 streams matches in descending rowid order, so the cost follows limit, not the number
-// of matches; on PostgreSQL the GIN index finds the matches and the newest are kept.
+// Candidates implements search.Store: the newest limit documents matching m. On SQLite FTS5
+// streams matches newest first, so the cost follows limit, not the number of matches; on
+// PostgreSQL the planner picks the GIN index for rare words and a backward scan of
+// (section, id), filtered by the tsquery, for common ones.
 func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int) ([]search.Candidate, error) {
 	groups, err := matchTerms(m)
 	if err != nil {
 		return nil, err
 	}
-	expr := ix.matchExpr(groups)
-	var q string
-	if ix.db.dialect == DialectPostgres {
-		q = `SELECT ` + candidateColumns + `
-			FROM search_docs AS d
-			JOIN channels AS c ON c.id = d.channel_id
-			LEFT JOIN categories AS cat ON cat.id = d.category_id
-			WHERE d.vec @@ ?::tsquery AND NOT c.suspended
-			ORDER BY d.id DESC LIMIT ?`
-	} else {
-		q = `SELECT ` + candidateColumns + `
-			FROM search_fts AS f
-			JOIN search_docs AS d ON d.id = f.rowid
-			JOIN channels AS c ON c.id = d.channel_id
-			LEFT JOIN categories AS cat ON cat.id = d.category_id
-			WHERE search_fts MATCH ? AND NOT c.suspended
-			ORDER BY f.rowid DESC LIMIT ?`
+	stmt, err := ix.candidatesStmt(ctx, m.Section)
+	if err != nil {
+		return nil, fmt.Errorf("prepare search query: %w", Translate(err))
 	}
-	var rows []candidateRow
-	if err := ix.db.bun.NewRaw(q, expr, limit).Scan(ctx, &rows); err != nil {
+	// Both statements take the bound as the negated ID: rowid > -before on SQLite,
+	// id < -(-before) on PostgreSQL.
+	before := m.BeforeID
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := stmt.QueryContext(ctx, ix.matchExpr(groups), -before, limit)
+	if err != nil {
 		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
-	out := make([]search.Candidate, len(rows))
-	for i := range rows {
-		out[i] = rows[i].candidate(m.Section)
+	defer rows.Close()
+	out := make([]search.Candidate, 0, limit)
+	var name, tags, body, chText string
+	for rows.Next() {
+		var c search.Candidate
+		if err := rows.Scan(&c.DocID, &c.ChannelID, &c.Live, &c.Viewers, &name, &tags, &body, &chText); err != nil {
+			return nil, fmt.Errorf("search candidates: %w", Translate(err))
+		}
+		c.Tokens[search.FieldName] = strings.Fields(name)
+		c.Tokens[search.FieldTags] = strings.Fields(tags)
+		c.Tokens[search.FieldBody] = strings.Fields(body)
+		c.Tokens[search.FieldChannel] = strings.Fields(chText)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
 	return out, nil
 }
 
-func (r *candidateRow) candidate(sec search.Section) search.Candidate {
-	c := search.Candidate{
-		DocID: r.ID,
-		At:    readTime(r.At),
-		Hit: search.Hit{
-			Section:     sec,
-			ChannelID:   r.ChannelID,
-			Handle:      r.Handle,
-			DisplayName: r.DisplayName,
-			ProfileKey:  r.ProfileKey,
-			Live:        r.Live,
-			Viewers:     r.Viewers,
-		},
+// hitsChunk is how many document IDs one prepared Hits statement takes; shorter lists are
+// padded with 0, which no document has.
+const hitsChunk = 40
+
+func (ix *SearchIndex) hitsStmt(ctx context.Context) (*sql.Stmt, error) {
+	ix.hitsOnce.Do(func() {
+		params := make([]string, hitsChunk)
+		for i := range params {
+			params[i] = "?"
+			if ix.db.dialect == DialectPostgres {
+				params[i] = "$" + strconv.Itoa(i+1)
+			}
+		}
+		ix.hitStmt, ix.hitErr = ix.db.sql.PrepareContext(ctx, `SELECT d.id, d.kind, d.ref_id, d.channel_id, d.live, d.at,
+				d.name_text, d.tags_text, d.body_text, c.handle, c.display_name, c.profile_key,
+				cat.id, cat.slug, cat.name_ko, cat.name_en
+			FROM search_docs AS d
+			JOIN channels AS c ON c.id = d.channel_id
+			LEFT JOIN categories AS cat ON cat.id = d.category_id
+			WHERE d.id IN (`+strings.Join(params, ", ")+`) AND NOT c.suspended`)
+	})
+	return ix.hitStmt, ix.hitErr
+}
+
+// Hits implements search.Store. Suspended channels are left out here too: a ranking reused
+// from the cache may predate the suspension.
+func (ix *SearchIndex) Hits(ctx context.Context, docIDs []int64) (map[int64]search.Hit, error) {
+	out := make(map[int64]search.Hit, len(docIDs))
+	stmt, err := ix.hitsStmt(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare search results: %w", Translate(err))
 	}
-	c.Tokens[search.FieldName] = strings.Fields(r.TokName)
-	c.Tokens[search.FieldTags] = strings.Fields(r.TokTags)
-	c.Tokens[search.FieldBody] = strings.Fields(r.TokBody)
-	c.Tokens[search.FieldChannel] = strings.Fields(r.TokChannel)
-	if search.DocKind(r.Kind) == search.DocChannel {
-		c.Introduction = r.BodyText
-		return c
+	args := make([]any, hitsChunk)
+	for start := 0; start < len(docIDs); start += hitsChunk {
+		chunk := docIDs[start:min(start+hitsChunk, len(docIDs))]
+		for i := range args {
+			args[i] = int64(0)
+			if i < len(chunk) {
+				args[i] = chunk[i]
+			}
+		}
+		if err := scanHits(ctx, stmt, args, out); err != nil {
+			return nil, fmt.Errorf("search results: %w", err)
+		}
 	}
-	c.SessionID = r.RefID
-	c.Title = r.NameText
-	c.StartedAt = c.At
-	c.Tags = []string{}
-	if r.TagsText != "" {
-		c.Tags = strings.Split(r.TagsText, tagSeparator)
+	return out, nil
+}
+
+func scanHits(ctx context.Context, stmt *sql.Stmt, args []any, out map[int64]search.Hit) error {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return Translate(err)
 	}
-	if r.CatID.Valid {
-		c.Category = &channel.Category{ID: r.CatID.Int64, Slug: r.CatSlug.String, NameKO: r.CatNameKO.String, NameEN: r.CatNameEN.String}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, refID                     int64
+			kind, name, tags, body        string
+			h                             search.Hit
+			at                            time.Time
+			catID                         sql.NullInt64
+			catSlug, catNameKO, catNameEN sql.NullString
+		)
+		if err := rows.Scan(&id, &kind, &refID, &h.ChannelID, &h.Live, &at, &name, &tags, &body,
+			&h.Handle, &h.DisplayName, &h.ProfileKey, &catID, &catSlug, &catNameKO, &catNameEN); err != nil {
+			return Translate(err)
+		}
+		if search.DocKind(kind) == search.DocChannel {
+			h.Introduction = body
+		} else {
+			h.SessionID, h.Title, h.StartedAt = refID, name, readTime(at)
+			h.Tags = []string{}
+			if tags != "" {
+				h.Tags = strings.Split(tags, tagSeparator)
+			}
+			if catID.Valid {
+				h.Category = &channel.Category{ID: catID.Int64, Slug: catSlug.String, NameKO: catNameKO.String, NameEN: catNameEN.String}
+			}
+		}
+		out[id] = h
 	}
-	return c
+	return Translate(rows.Err())
 }
 
 // DocFreq implements search.Store. SQLite reads FTS5's vocabulary table; PostgreSQL counts
@@ -214,7 +289,10 @@ func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string
 		if ix.db.dialect == DialectPostgres {
 			err = idb.NewRaw(`SELECT count(*) FROM search_docs WHERE vec @@ ?::tsquery`, tsqueryQuote(tok)).Scan(ctx, &n)
 		} else {
-			err = idb.NewRaw(`SELECT coalesce(sum(doc), 0) FROM search_vocab WHERE term = ?`, tok).Scan(ctx, &n)
+			err = idb.NewRaw(`SELECT coalesce(sum(doc), 0) FROM (
+				SELECT doc FROM search_vocab_live WHERE term = ?0 UNION ALL
+				SELECT doc FROM search_vocab_past WHERE term = ?0 UNION ALL
+				SELECT doc FROM search_vocab_chan WHERE term = ?0)`, tok).Scan(ctx, &n)
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("document frequency of %q: %w", tok, Translate(err))
@@ -222,6 +300,15 @@ func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string
 		df[tok] = n
 	}
 	return df, int(total), nil
+}
+
+// Generation implements search.Store.
+func (ix *SearchIndex) Generation(ctx context.Context) (int64, error) {
+	var gen int64
+	if err := ix.db.sql.QueryRowContext(ctx, `SELECT gen FROM search_generation WHERE id = 1`).Scan(&gen); err != nil {
+		return 0, fmt.Errorf("search index generation: %w", Translate(err))
+	}
+	return gen, nil
 }
 
 // CategoryBySlug implements search.Store.
@@ -234,41 +321,19 @@ func (ix *SearchIndex) CategoryBySlug(ctx context.Context, slug string) (*channe
 const suggestPastSessions = 5000
 
 // SuggestionData implements search.Store: channels and live sessions of channels that are
-// not suspended, the tags of the newest ended sessions, and every category.
+// not suspended, the tags of the newest ended sessions, and every category. It reads tens of
+// thousands of rows each rebuild, so it scans them without reflection.
 func (ix *SearchIndex) SuggestionData(ctx context.Context) (*search.SuggestionData, error) {
-	type row struct {
-		Kind        string `bun:"kind"`
-		Live        bool   `bun:"live"`
-		Viewers     int    `bun:"viewers"`
-		NameText    string `bun:"name_text"`
-		TagsText    string `bun:"tags_text"`
-		CategoryID  int64  `bun:"category_id"`
-		Handle      string `bun:"handle"`
-		DisplayName string `bun:"display_name"`
-	}
 	const cols = `SELECT d.kind, d.live, d.viewers, d.name_text, d.tags_text,
-		coalesce(d.category_id, 0) AS category_id, c.handle, c.display_name
+		coalesce(d.category_id, 0), c.handle, c.display_name
 		FROM search_docs AS d JOIN channels AS c ON c.id = d.channel_id WHERE NOT c.suspended AND `
-	var current, past []row
-	idb := ix.db.bun
-	if err := idb.NewRaw(cols+`(d.kind = ? OR d.live)`, search.DocChannel).Scan(ctx, &current); err != nil {
-		return nil, fmt.Errorf("autocomplete data: %w", Translate(err))
-	}
-	if err := idb.NewRaw(cols+`d.kind = ? AND NOT d.live ORDER BY d.id DESC LIMIT ?`,
-		search.DocSession, suggestPastSessions).Scan(ctx, &past); err != nil {
-		return nil, fmt.Errorf("autocomplete data: %w", Translate(err))
-	}
+	current := cols + `(d.kind = 'channel' OR d.live)`
+	past := cols + `d.kind = 'session' AND NOT d.live ORDER BY d.id DESC LIMIT ` + strconv.Itoa(suggestPastSessions)
 	data := &search.SuggestionData{}
-	for _, r := range append(current, past...) {
-		if search.DocKind(r.Kind) == search.DocChannel {
-			data.Channels = append(data.Channels, search.SuggestChannel{Handle: r.Handle, DisplayName: r.DisplayName, Live: r.Live})
-			continue
+	for _, q := range []string{current, past} {
+		if err := ix.scanSuggestions(ctx, q, data); err != nil {
+			return nil, fmt.Errorf("autocomplete data: %w", err)
 		}
-		s := search.SuggestSession{Handle: r.Handle, Title: r.NameText, CategoryID: r.CategoryID, Live: r.Live, Viewers: r.Viewers}
-		if r.TagsText != "" {
-			s.Tags = strings.Split(r.TagsText, tagSeparator)
-		}
-		data.Sessions = append(data.Sessions, s)
 	}
 	cats, err := ix.db.Categories(ctx)
 	if err != nil {
@@ -276,4 +341,33 @@ func (ix *SearchIndex) SuggestionData(ctx context.Context) (*search.SuggestionDa
 	}
 	data.Categories = cats
 	return data, nil
+}
+
+func (ix *SearchIndex) scanSuggestions(ctx context.Context, q string, data *search.SuggestionData) error {
+	rows, err := ix.db.sql.QueryContext(ctx, q)
+	if err != nil {
+		return Translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind, name, tags, handle, display string
+			live                              bool
+			viewers                           int
+			categoryID                        int64
+		)
+		if err := rows.Scan(&kind, &live, &viewers, &name, &tags, &categoryID, &handle, &display); err != nil {
+			return Translate(err)
+		}
+		if search.DocKind(kind) == search.DocChannel {
+			data.Channels = append(data.Channels, search.SuggestChannel{Handle: handle, DisplayName: display, Live: live})
+			continue
+		}
+		s := search.SuggestSession{Handle: handle, Title: name, CategoryID: categoryID, Live: live, Viewers: viewers}
+		if tags != "" {
+			s.Tags = strings.Split(tags, tagSeparator)
+		}
+		data.Sessions = append(data.Sessions, s)
+	}
+	return Translate(rows.Err())
 }

@@ -67,6 +67,9 @@ func (c *corpus) all(t *testing.T, text, category string) []int {
 				if !ok {
 					t.Fatalf("hit for unknown session %d", h.SessionID)
 				}
+				if slices.Contains(recs, r) {
+					t.Fatalf("%q: session %d on two pages", text, h.SessionID)
+				}
 				recs = append(recs, r)
 			}
 			if res.Next == "" {

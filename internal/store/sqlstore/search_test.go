@@ -30,7 +30,7 @@ var (
 func readyAnalyzer(t testing.TB) *analysis.Analyzer {
 	t.Helper()
 	analyzerOnce.Do(func() { testAnalyzer = analysis.New(analysis.Options{}) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := testAnalyzer.Wait(ctx); err != nil {
 		t.Fatal(err)
@@ -160,15 +160,29 @@ func handles(hits []search.Hit) []string {
 	return out
 }
 
-// checkFTS asks SQLite to verify that the FTS index matches search_docs exactly.
+// checkFTS asks SQLite to verify each section's FTS index and that it holds exactly the
+// documents of that section.
 func checkFTS(t *testing.T, db *sqlstore.DB) {
 	t.Helper()
 	if db.Dialect() != sqlstore.DialectSQLite {
 		return
 	}
-	if _, err := db.Bun().ExecContext(context.Background(),
-		`INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		t.Fatalf("FTS integrity check: %v", err)
+	ctx := context.Background()
+	for _, sec := range []string{"live", "past", "chan"} {
+		table := "search_fts_" + sec
+		if _, err := db.Bun().ExecContext(ctx, `INSERT INTO `+table+` (`+table+`) VALUES ('integrity-check')`); err != nil {
+			t.Fatalf("FTS integrity check of %s: %v", table, err)
+		}
+		var inFTS, inDocs int
+		if err := db.Bun().NewRaw(`SELECT count(*) FROM `+table).Scan(ctx, &inFTS); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bun().NewRaw(`SELECT count(*) FROM search_docs WHERE section = ?`, sec).Scan(ctx, &inDocs); err != nil {
+			t.Fatal(err)
+		}
+		if inFTS != inDocs {
+			t.Errorf("%s holds %d rows, search_docs %d of section %s", table, inFTS, inDocs, sec)
+		}
 	}
 }
 
@@ -206,8 +220,26 @@ func TestSearchIndexStaysInSync(t *testing.T) {
 			t.Errorf("new name not found: %v", handles(res.Channels))
 		}
 
-		// Go live: the on-open hook indexes the session.
+		// Go live: the on-open hook indexes the session and moves the index generation on,
+		// so no ranking computed before is reused; a viewer count does not.
+		gen0, err := f.ix.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		s := f.openSession(t, ch, "랭크 올리기", "valorant", 12, "발로란트", "신입")
+		gen1, err := f.ix.Generation(ctx)
+		if err != nil || gen1 <= gen0 {
+			t.Errorf("generation %d → %d (%v) after a session opened; want it raised", gen0, gen1, err)
+		}
+		if err := f.ix.SetSessionViewersTx(ctx, db.Bun(), s.ID, 40); err != nil {
+			t.Fatal(err)
+		}
+		if gen2, err := f.ix.Generation(ctx); err != nil || gen2 != gen1 {
+			t.Errorf("generation %d → %d (%v) after a viewer count; want it unchanged", gen1, gen2, err)
+		}
+		if err := f.ix.SetSessionViewersTx(ctx, db.Bun(), s.ID, 12); err != nil {
+			t.Fatal(err)
+		}
 		res = f.search(t, search.Query{Text: "발로란트"})
 		if len(res.Live) != 1 || res.Live[0].SessionID != s.ID || res.Live[0].Title != "랭크 올리기" {
 			t.Fatalf("live session: %+v", res.Live)
