@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -400,5 +401,45 @@ func TestMessageIDsIncrease(t *testing.T) {
 			t.Fatalf("id %d after %d", m.ID, last)
 		}
 		last = m.ID
+	}
+}
+
+// flakyStore is the real store with SaveMessages failing a few times, as a database does
+// while it restarts.
+type flakyStore struct {
+	*sqlstore.ChatStore
+	mu       sync.Mutex
+	failures int
+}
+
+func (s *flakyStore) SaveMessages(ctx context.Context, msgs []chat.Message) error {
+	s.mu.Lock()
+	if s.failures > 0 {
+		s.failures--
+		s.mu.Unlock()
+		return errors.New("database restarting")
+	}
+	s.mu.Unlock()
+	return s.ChatStore.SaveMessages(ctx, msgs)
+}
+
+// A batch that fails to store is kept and written once the store is back; nothing is lost.
+func TestPersistenceRetries(t *testing.T) {
+	t.Parallel()
+	db := sqltest.SQLite(t)
+	w := newWorld(t, db)
+	flaky := &flakyStore{ChatStore: w.store, failures: 3}
+	h := w.newHub(t, w.bus, func(o *chat.Options) { o.Store = flaky; o.FlushInterval = 10 * time.Millisecond })
+	c := mustJoin(t, h, w.ch.ID, w.user)
+	for i := range 20 {
+		c.send(fmt.Sprintf("재시도 %d", i))
+	}
+	c.msgText("재시도 19")
+	waitFor(t, func() bool {
+		stored, err := w.store.MessagesAfter(context.Background(), w.ch.ID, 0, 100)
+		return err == nil && len(stored) == 20
+	})
+	if st := h.Stats(); st.StoreFailures != 3 || st.LostMessages != 0 || st.StoredMessages != 20 {
+		t.Fatalf("stats %+v", st)
 	}
 }
