@@ -85,10 +85,12 @@ type loadClient struct {
 var textMarker = []byte(`"text":"t`)
 
 // readLoop reads frames until the connection ends, timing every message sent in the window.
-func (c *loadClient) readLoop(ctx context.Context, w *window) {
+func (c *loadClient) readLoop(w *window) {
 	buf := make([]byte, 0, 16<<10)
 	for {
-		_, r, err := c.conn.Reader(ctx)
+		// No cancellable context per read (it costs a callback registration per frame): the
+		// run ends readers by closing their connections.
+		_, r, err := c.conn.Reader(context.Background())
 		if err != nil {
 			c.ended.Store(true)
 			return
@@ -206,7 +208,7 @@ func run(cfg config, clients int) (*result, error) {
 	var w window
 	var readers sync.WaitGroup
 	for _, c := range cs {
-		readers.Go(func() { c.readLoop(ctx, &w) })
+		readers.Go(func() { c.readLoop(&w) })
 	}
 
 	// Senders: each sends every senders/rate seconds, phases spread evenly.

@@ -173,6 +173,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.readLoop(ctx, conn, member)
 	cancel()
+	conn.CloseNow() // unblocks a write stuck on a peer that stopped reading
 	<-done
 }
 
@@ -238,10 +239,11 @@ func (h *handler) writeLoop(ctx context.Context, conn *websocket.Conn, member *c
 			h.closeFor(conn, err)
 			return
 		}
-		// No deadline per write (a timer per frame costs more than the write at scale): a
-		// write that never completes stops the pinger's resets, and the ping, which cannot
-		// get through either, closes the connection after WriteTimeout.
-		err = conn.Write(ctx, websocket.MessageText, frame)
+		// No context per write: with one, every frame registers and removes a cancellation
+		// callback, which at scale costs more than the write. A write that never completes
+		// stops the pinger's resets, and the ping, which cannot get through either, closes
+		// the connection after WriteTimeout; so does the read side ending (ServeHTTP).
+		err = conn.Write(context.Background(), websocket.MessageText, frame)
 		if err != nil {
 			conn.CloseNow()
 			return
