@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -413,64 +412,6 @@ func decodeCursor(cursor string, sec Section, fingerprint string) (pagePos, erro
 	return pagePos{beforeID: before, offset: offset}, nil
 }
 
-// dfCache keeps document frequencies for a while: they move slowly, and only the relative
-// weight of the terms of one query depends on them.
-type dfCache struct {
-	store Store
-	ttl   time.Duration
-
-	mu      sync.Mutex
-	entries map[string]dfEntry
-	total   int
-	totalAt time.Time
-}
-
-type dfEntry struct {
-	n  int
-	at time.Time
-}
-
-// dfCacheMax bounds the cache; it is emptied when full (cheap to refill, rarely reached).
-const dfCacheMax = 100_000
-
-func newDFCache(s Store, ttl time.Duration) *dfCache {
-	return &dfCache{store: s, ttl: ttl, entries: map[string]dfEntry{}}
-}
-
-func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int, error) {
-	now := time.Now()
-	out := make(map[string]int, len(tokens))
-	var missing []string
-	c.mu.Lock()
-	for _, t := range tokens {
-		if e, ok := c.entries[t]; ok && now.Sub(e.at) < c.ttl {
-			out[t] = e.n
-		} else {
-			missing = append(missing, t)
-		}
-	}
-	total, fresh := c.total, now.Sub(c.totalAt) < c.ttl
-	c.mu.Unlock()
-	if len(missing) == 0 && fresh {
-		return out, total, nil
-	}
-	df, total, err := c.store.DocFreq(ctx, missing)
-	if err != nil {
-		return nil, 0, err
-	}
-	c.mu.Lock()
-	if len(c.entries)+len(missing) > dfCacheMax {
-		c.entries = map[string]dfEntry{}
-	}
-	for _, t := range missing {
-		c.entries[t] = dfEntry{n: df[t], at: now}
-		out[t] = df[t]
-	}
-	c.total, c.totalAt = total, now
-	c.mu.Unlock()
-	return out, total, nil
-}
-
 // Autocomplete returns up to limit suggestions for what the user has typed so far (see
 // Autocomplete.Suggest).
 func (s *Service) Autocomplete(prefix string, limit int) []Suggestion {
@@ -572,60 +513,4 @@ func (s *Service) analyzePending(ctx context.Context) {
 	if total > 0 {
 		s.log.Info("search: analysed pending documents", "count", total)
 	}
-}
-
-// pageCache keeps ranked pages for reuse while the index generation stays the same, like a
-// search engine's request cache is dropped on refresh. Every lookup still reads the
-// generation from the database, so a page is never served after a committed change, on
-// this node or another; result cards are always loaded fresh. A full cache is emptied
-// rather than evicted entry by entry: it refills from the popular queries within seconds.
-type pageCache struct {
-	max int
-
-	mu      sync.Mutex
-	gen     int64
-	entries map[string]cachedPage
-}
-
-type cachedPage struct {
-	page []Candidate
-	next *pagePos
-}
-
-func newPageCache(max int) *pageCache {
-	return &pageCache{max: max, entries: map[string]cachedPage{}}
-}
-
-func (c *pageCache) get(key string, gen int64) ([]Candidate, *pagePos, bool) {
-	if c == nil {
-		return nil, nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return nil, nil, false
-	}
-	e, ok := c.entries[key]
-	return e.page, e.next, ok
-}
-
-func (c *pageCache) put(key string, gen int64, page []Candidate, next *pagePos) {
-	if c == nil {
-		return
-	}
-	// Only what building the result needs: tokens would multiply the memory held.
-	kept := make([]Candidate, len(page))
-	for i, p := range page {
-		kept[i] = Candidate{DocID: p.DocID, ChannelID: p.ChannelID, Live: p.Live, Viewers: p.Viewers, Score: p.Score}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen < c.gen {
-		return // computed under a generation already replaced
-	}
-	if gen > c.gen || len(c.entries) >= c.max {
-		c.entries = map[string]cachedPage{}
-		c.gen = gen
-	}
-	c.entries[key] = cachedPage{page: kept, next: next}
 }

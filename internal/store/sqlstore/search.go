@@ -113,10 +113,9 @@ func metaTokens(d *search.Document) string {
 // tagSeparator joins tags in tags_text; normalised tags never hold a newline.
 const tagSeparator = "\n"
 
-// docRow turns a document into its row, analysing it if the analyzer is ready; otherwise
-// the row is stored pending (Analyzed 0) and AnalyzePending fills the tokens in later.
-func (ix *SearchIndex) docRow(d *search.Document) *searchDocRow {
-	r := &searchDocRow{
+// rowOf turns a document into its row, without tokens (Analyzed 0: pending).
+func rowOf(d *search.Document) searchDocRow {
+	r := searchDocRow{
 		Kind:        string(d.Kind),
 		Section:     sectionName(docSection(d)),
 		RefID:       d.RefID,
@@ -138,9 +137,6 @@ func (ix *SearchIndex) docRow(d *search.Document) *searchDocRow {
 		if len(d.CategoryIDs) > 0 {
 			r.CategoryID = d.CategoryIDs[0]
 		}
-	}
-	if toks, ok := search.TryAnalyzeDocument(ix.an, d); ok {
-		r.setTokens(toks)
 	}
 	return r
 }
@@ -166,13 +162,26 @@ func (r *searchDocRow) document() *search.Document {
 }
 
 // IndexDocumentTx writes d's index row with idb — the caller's transaction, so the row
-// commits or rolls back with the change it describes. It never waits for the analyzer.
+// commits or rolls back with the change it describes. It never waits for the analyzer: a
+// document written while it is still loading is stored pending (Analyzed 0) and
+// AnalyzePending fills its tokens in later.
 func (ix *SearchIndex) IndexDocumentTx(ctx context.Context, idb bun.IDB, d *search.Document) error {
 	if d.Kind != search.DocChannel && d.Kind != search.DocSession {
 		return fmt.Errorf("index document: unknown kind %q", d.Kind)
 	}
-	r := ix.docRow(d)
-	_, err := idb.NewInsert().Model(r).
+	rows := []searchDocRow{rowOf(d)}
+	if toks, ok := search.TryAnalyzeDocument(ix.an, d); ok {
+		rows[0].setTokens(toks)
+	}
+	if err := upsertDocs(ctx, idb, rows); err != nil {
+		return fmt.Errorf("index %s %d: %w", d.Kind, d.RefID, err)
+	}
+	return nil
+}
+
+// upsertDocs writes rows, replacing the rows of the same documents.
+func upsertDocs(ctx context.Context, idb bun.IDB, rows []searchDocRow) error {
+	_, err := idb.NewInsert().Model(&rows).
 		ExcludeColumn("id", "rev").
 		On("CONFLICT (kind, ref_id) DO UPDATE").
 		Set("section = EXCLUDED.section, channel_id = EXCLUDED.channel_id, session_id = EXCLUDED.session_id").
@@ -182,11 +191,9 @@ func (ix *SearchIndex) IndexDocumentTx(ctx context.Context, idb bun.IDB, d *sear
 		Set("tok_name = EXCLUDED.tok_name, tok_tags = EXCLUDED.tok_tags, tok_body = EXCLUDED.tok_body").
 		Set("tok_channel = EXCLUDED.tok_channel, tok_meta = EXCLUDED.tok_meta").
 		Set("analyzed = EXCLUDED.analyzed, rev = sd.rev + 1").
+		Returning("NULL").
 		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("index %s %d: %w", d.Kind, d.RefID, Translate(err))
-	}
-	return nil
+	return Translate(err)
 }
 
 // IndexChannelTx indexes a channel (display name, handle, introduction, categories) with
@@ -316,102 +323,6 @@ func (ix *SearchIndex) AnalyzePending(ctx context.Context, limit int) (int, erro
 		return 0, fmt.Errorf("analyse pending search documents: %w", err)
 	}
 	return len(rows), nil
-}
-
-// reindexBatch is how many channels or sessions one Reindex transaction writes.
-const reindexBatch = 500
-
-// Reindex rebuilds every index row from the channels and sessions tables — after an
-// analyzer or dictionary upgrade, or to repair — calling progress (if not nil) after each
-// batch. It waits for the analyzer first, then writes in short transactions, so the site
-// keeps serving (searches see old and new rows side by side until it is done).
-func (ix *SearchIndex) Reindex(ctx context.Context, progress func(done, total int)) error {
-	if err := ix.an.Wait(ctx); err != nil {
-		return err
-	}
-	idb := ix.db.bun
-	nChannels, err := idb.NewSelect().TableExpr("channels").Count(ctx)
-	if err != nil {
-		return fmt.Errorf("reindex: count channels: %w", Translate(err))
-	}
-	nSessions, err := idb.NewSelect().TableExpr("live_sessions").Count(ctx)
-	if err != nil {
-		return fmt.Errorf("reindex: count sessions: %w", Translate(err))
-	}
-	total, done := int(nChannels+nSessions), 0
-	report := func(n int) {
-		done += n
-		if progress != nil {
-			progress(min(done, total), total)
-		}
-	}
-
-	for after := int64(0); ; {
-		chans, err := ix.db.ListChannels(ctx, after, reindexBatch)
-		if err != nil {
-			return fmt.Errorf("reindex: %w", err)
-		}
-		if len(chans) == 0 {
-			break
-		}
-		if err := ix.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			for _, ch := range chans {
-				if err := ix.IndexChannelTx(ctx, tx, ch); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("reindex channels after %d: %w", after, err)
-		}
-		after = chans[len(chans)-1].ID
-		report(len(chans))
-	}
-
-	for after := int64(0); ; {
-		var sessions []*live.Session
-		err := ix.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			var err error
-			sessions, err = loadSessionsPage(ctx, tx, "ls.id > ?", "ls.id ASC", reindexBatch, after)
-			if err != nil {
-				return err
-			}
-			for _, s := range sessions {
-				if err := ix.IndexSessionTx(ctx, tx, s); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("reindex sessions after %d: %w", after, err)
-		}
-		if len(sessions) == 0 {
-			break
-		}
-		after = sessions[len(sessions)-1].ID
-		report(len(sessions))
-	}
-	return ix.optimize(ctx)
-}
-
-// optimize compacts the index after a bulk write: FTS5 merges its segments, PostgreSQL
-// refreshes the planner's statistics of the token column.
-func (ix *SearchIndex) optimize(ctx context.Context) error {
-	qs := []string{`ANALYZE search_docs`}
-	if ix.db.dialect == DialectSQLite {
-		qs = nil
-		for _, sec := range search.Sections {
-			t := "search_fts_" + sectionName(sec)
-			qs = append(qs, `INSERT INTO `+t+` (`+t+`) VALUES ('optimize')`)
-		}
-	}
-	for _, q := range qs {
-		if _, err := ix.db.bun.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("optimize search index: %w", Translate(err))
-		}
-	}
-	return nil
 }
 
 // errBadToken reports a token a query must not carry; the analyzer never produces one.
