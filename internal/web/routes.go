@@ -43,7 +43,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/me", s.apiMe, asJSON, loggedIn)
 
 	// Files.
-	s.mux.HandleFunc("GET /static/{file}", s.serveAsset)
+	s.mux.HandleFunc("GET /static/{file...}", s.serveAsset) // vendor/… files live one level down
 	if s.opts.Blob != nil {
 		s.mux.Handle("GET /media/", s.opts.Blob)
 	}

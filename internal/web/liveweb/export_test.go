@@ -1,0 +1,4 @@
+package liveweb
+
+// Exports for the external tests.
+var SplitTags = splitTags

@@ -1,0 +1,315 @@
+package liveweb_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/web/liveweb"
+)
+
+func TestDashboardRequiresLogin(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	resp := s.anon().get("/dashboard")
+	if resp.status != http.StatusSeeOther && resp.status != http.StatusFound {
+		t.Fatalf("anonymous GET /dashboard: status %d, want a redirect to log in", resp.status)
+	}
+	if loc := resp.header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("anonymous GET /dashboard redirects to %q, want /login", loc)
+	}
+	// State-changing routes send anonymous visitors to log in before looking at the form.
+	for _, path := range []string{"/dashboard/stream-info", "/dashboard/stream-key"} {
+		r := s.anon().post(path, url.Values{"title": {"x"}, "confirm": {"yes"}})
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+			t.Errorf("anonymous POST %s: status %d to %q, want 303 to /login", path, r.status, r.header.Get("Location"))
+		}
+	}
+}
+
+func TestDashboardShowsOBSSettingsAndKeyOnlyToVerifiedOwner(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("caster_one", true)
+	page := s.loggedIn(u).get("/dashboard").wantStatus(t, http.StatusOK)
+	page.wantContains(t, ch.StreamKey, testRTMPURL, "사용자 지정...", "CBR", "veryfast", "NVENC",
+		`action="/dashboard/stream-key"`, `action="/dashboard/stream-info"`, `type="password"`)
+	if page.header.Get("Cache-Control") != "private, no-cache" {
+		t.Errorf("dashboard Cache-Control = %q", page.header.Get("Cache-Control"))
+	}
+
+	// An unverified account sees the settings but not the key, and cannot save.
+	v, vch := s.streamer("unverified_one", false)
+	s.loggedIn(v).get("/dashboard").wantStatus(t, http.StatusOK).
+		wantContains(t, testRTMPURL, "이메일 인증").wantNotContains(t, vch.StreamKey)
+	uc := s.loggedIn(v)
+	token := uc.csrf("/dashboard")
+	uc.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
+	if s.streamKey(v.ID) != vch.StreamKey {
+		t.Error("an unverified account regenerated its key")
+	}
+}
+
+func TestStreamKeyNeverOnPublicPagesOrJSON(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("secret_keeper", true)
+	check := func(when string) {
+		t.Helper()
+		for _, c := range []*client{s.anon(), s.loggedIn(u)} {
+			for _, path := range []string{"/", "/c/secret_keeper", "/api/v1/channels/secret_keeper", "/api/v1/channels/secret_keeper/live"} {
+				r := c.get(path).wantStatus(t, http.StatusOK)
+				if strings.Contains(r.body, ch.StreamKey) || strings.Contains(r.body, "live_") && strings.Contains(r.body, ch.StreamKey[5:20]) {
+					t.Errorf("%s: GET %s shows the stream key", when, path)
+				}
+				if strings.Contains(r.body, u.Email) {
+					t.Errorf("%s: GET %s shows the owner's e-mail", when, path)
+				}
+			}
+		}
+		frame := s.openStatusStream("secret_keeper").next(func(string) bool { return true })
+		if strings.Contains(frame, ch.StreamKey) || strings.Contains(frame, u.Email) {
+			t.Errorf("%s: the status stream shows private data: %s", when, frame)
+		}
+	}
+	check("offline")
+	pub := s.goLive(ch.StreamKey)
+	check("live")
+	pub.Ended()
+}
+
+func TestRegenerateStreamKeyNeedsCSRFAndConfirmation(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("rotator", true)
+	c := s.loggedIn(u)
+	token := c.csrf("/dashboard")
+
+	c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
+	c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}, "csrf_token": {"forged" + token}}).wantStatus(t, http.StatusForbidden)
+	// A request from another site is refused even with a token.
+	req, _ := http.NewRequest("POST", s.srv.URL+"/dashboard/stream-key",
+		strings.NewReader(url.Values{"confirm": {"yes"}, "csrf_token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	if r := c.do(req); r.status != http.StatusForbidden {
+		t.Errorf("cross-site POST: status %d, want 403", r.status)
+	}
+	c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
+	if got := s.streamKey(u.ID); got != ch.StreamKey {
+		t.Fatal("a refused request changed the stream key")
+	}
+
+	r := c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=key") {
+		t.Errorf("redirect to %q", loc)
+	}
+	fresh := s.streamKey(u.ID)
+	if fresh == ch.StreamKey || !strings.HasPrefix(fresh, "live_") {
+		t.Fatalf("stream key after regeneration = %q (was %q)", fresh, ch.StreamKey)
+	}
+	if _, err := s.live.Admit(context.Background(), ch.StreamKey, "127.0.0.1:1"); err == nil {
+		t.Error("the old stream key is still admitted")
+	}
+	c.get("/dashboard?saved=key").wantContains(t, fresh, "새 스트림 키를 발급했어요").wantNotContains(t, ch.StreamKey)
+}
+
+func TestStreamInfoValidation(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("info_caster", true)
+	c := s.loggedIn(u)
+	token := c.csrf("/dashboard")
+	ctx := context.Background()
+
+	if _, err := s.live.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: "원래 제목", Tags: []string{"원래"}}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("가", live.MaxTitleLen+1)
+	eleven := "a,b,c,d,e,f,g,h,i,j,k"
+	tests := []struct {
+		name      string
+		form      url.Values
+		wantError string
+	}{
+		{"title too long", url.Values{"title": {long}}, "제목은 100자까지"},
+		{"control character in title", url.Values{"title": {"bad\u0007title"}}, "제목에 쓸 수 없는 문자"},
+		{"unknown category", url.Values{"title": {"ok"}, "category": {"no-such-category"}}, "알 수 없는 카테고리"},
+		{"eleven tags", url.Values{"tags": {eleven}}, "태그는 최대 10개"},
+		{"tag too long", url.Values{"tags": {strings.Repeat("태", 31)}}, "태그는 30자까지"},
+		{"huge tags field", url.Values{"tags": {strings.Repeat("x,", 2000)}}, "태그는 최대 10개"},
+	}
+	for _, tt := range tests {
+		tt.form.Set("csrf_token", token)
+		r := c.post("/dashboard/stream-info", tt.form).wantStatus(t, http.StatusUnprocessableEntity)
+		r.wantContains(t, tt.wantError)
+		info, err := s.live.StreamInfo(ctx, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Title != "원래 제목" || len(info.Tags) != 1 {
+			t.Errorf("%s: refused input changed the stream info to %+v", tt.name, info)
+		}
+	}
+
+	// Without the token nothing is saved.
+	c.post("/dashboard/stream-info", url.Values{"title": {"CSRF 없이"}}).wantStatus(t, http.StatusForbidden)
+
+	// Accepted input is normalised, saved and shown escaped.
+	r := c.post("/dashboard/stream-info", url.Values{
+		"csrf_token": {token}, "title": {"  <b>오늘은</b>   랭크  "}, "category": {"league-of-legends"}, "tags": {"#롤, 랭크 ,#롤"},
+	}).wantStatus(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=info") {
+		t.Errorf("redirect to %q", loc)
+	}
+	info, err := s.live.StreamInfo(ctx, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Title != "<b>오늘은</b> 랭크" || info.Category == nil || info.Category.Slug != "league-of-legends" ||
+		len(info.Tags) != 2 || info.Tags[0].Name != "롤" || info.Tags[1].Name != "랭크" {
+		t.Fatalf("saved stream info = %+v", info)
+	}
+	c.get("/dashboard?saved=info").wantContains(t, "방송 정보를 저장했어요", "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "롤, 랭크").
+		wantNotContains(t, "<b>오늘은</b>")
+
+	// During a broadcast the channel page shows the new information, escaped.
+	pub := s.goLive(ch.StreamKey)
+	defer pub.Ended()
+	s.anon().get("/c/info_caster").wantStatus(t, http.StatusOK).
+		wantContains(t, "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "#롤", "#랭크", `data-live="true"`).wantNotContains(t, "<b>오늘은</b>")
+}
+
+func TestLiveStatusJSON(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("json_caster", true)
+	c := s.anon()
+
+	c.get("/api/v1/channels/nobody_here/live").wantStatus(t, http.StatusNotFound).wantContains(t, `"error"`)
+	c.get("/api/v1/channels/..%2f/live").wantStatus(t, http.StatusNotFound)
+
+	var st map[string]any
+	r := c.get("/api/v1/channels/json_caster/live").wantStatus(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st["live"] != false || st["status"] != "offline" || st["playlist_url"] != "" || st["started_at"] != nil {
+		t.Errorf("offline status = %v", st)
+	}
+
+	if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "JSON 방송", CategorySlug: "just-chatting", Tags: []string{"토크"}}); err != nil {
+		t.Fatal(err)
+	}
+	pub := s.goLive(ch.StreamKey)
+	s.live.CountViewer("json_caster", "viewer-a")
+	s.live.CountViewer("json_caster", "viewer-b")
+	r = c.get("/api/v1/channels/JSON_Caster/live").wantStatus(t, http.StatusOK)
+	st = map[string]any{}
+	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := st["category"].(map[string]any)
+	if st["live"] != true || st["status"] != "live" || st["title"] != "JSON 방송" || st["viewers"] != float64(2) ||
+		st["playlist_url"] != "http://example.test/hls/json_caster/index.m3u8" || st["started_at"] == nil ||
+		cat["slug"] != "just-chatting" {
+		t.Errorf("live status = %v", st)
+	}
+	for key := range st {
+		switch key {
+		case "handle", "live", "status", "title", "category", "tags", "viewers", "started_at", "playlist_url", "thumbnail_url":
+		default:
+			t.Errorf("unexpected field %q in the public status", key)
+		}
+	}
+	_ = u
+	pub.Ended()
+}
+
+func TestStatusStreamFollowsABroadcast(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	_, ch := s.streamer("stream_follow", true)
+	stream := s.openStatusStream("stream_follow")
+	stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
+
+	pub := s.goLive(ch.StreamKey)
+	stream.next(func(f string) bool { return strings.Contains(f, `"status":"live"`) })
+
+	if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "새 제목 <i>"}); err != nil {
+		t.Fatal(err)
+	}
+	stream.next(func(f string) bool { return strings.Contains(f, `"title":"새 제목 \u003ci\u003e"`) })
+
+	s.live.CountViewer("stream_follow", "v1")
+	stream.next(func(f string) bool { return strings.Contains(f, `"viewers":1`) })
+
+	// The publisher leaves; after the grace period the broadcast ends and pages hear it.
+	pub.Ended()
+	stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
+
+	s.anon().get("/api/v1/channels/no_such_one/live/events").wantStatus(t, http.StatusNotFound)
+}
+
+func TestHomeGridOrdersLiveChannelsByViewers(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.anon().get("/").wantStatus(t, http.StatusOK).wantNotContains(t, `class="live-card"`)
+
+	_, quiet := s.streamer("quiet_one", true)
+	_, busy := s.streamer("busy_one", true)
+	if _, err := s.live.SetStreamInfo(context.Background(), busy.ID, live.StreamInfoInput{Title: "사람 많은 방송", CategorySlug: "league-of-legends"}); err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := s.goLive(quiet.StreamKey), s.goLive(busy.StreamKey)
+	defer p1.Ended()
+	defer p2.Ended()
+	for _, v := range []string{"a", "b", "c"} {
+		s.live.CountViewer("busy_one", v)
+	}
+	s.live.CountViewer("quiet_one", "z")
+
+	home := s.anon().get("/").wantStatus(t, http.StatusOK)
+	home.wantContains(t, `class="live-card"`, `href="/c/busy_one"`, `href="/c/quiet_one"`, "사람 많은 방송", "리그 오브 레전드", "3명")
+	if strings.Index(home.body, `href="/c/busy_one"`) > strings.Index(home.body, `href="/c/quiet_one"`) {
+		t.Error("the channel with more viewers is not first")
+	}
+}
+
+func TestChannelPagePlayer(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	_, ch := s.streamer("player_page", true)
+	off := s.anon().get("/c/player_page").wantStatus(t, http.StatusOK)
+	off.wantContains(t, `id="player"`, `data-live="false"`, `data-playlist="/hls/player_page/index.m3u8"`,
+		`data-events="/api/v1/channels/player_page/live/events"`, "지금은 방송 중이 아니에요", "live-player.", "live.")
+
+	pub := s.goLive(ch.StreamKey)
+	defer pub.Ended()
+	on := s.anon().get("/c/player_page").wantStatus(t, http.StatusOK)
+	on.wantContains(t, `data-live="true"`, `data-started-at="20`, "닉player_page의 라이브")
+}
+
+func TestSplitTagsAndStatusEvents(t *testing.T) {
+	t.Parallel()
+	// Unit checks of the pieces the handlers above rely on live in export_test.go.
+	for in, want := range map[string][]string{
+		"롤, 랭크":    {"롤", "랭크"},
+		"#롤 #랭크":   {"롤", "랭크"},
+		" , ,":     {},
+		"a，b\nc＃d": {"a", "b", "c", "d"},
+	} {
+		got := liveweb.SplitTags(in)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("splitTags(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
