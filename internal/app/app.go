@@ -68,12 +68,23 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 	})
 	mux.Handle("GET /metrics", obs.MetricsHandler(reg))
 
-	plat, err := buildPlatform(ctx, cfg, logger, db, nil)
+	// Live video (live.go): built before the web front, which takes its pages as an
+	// extension; started once the routes exist; ingest stops as soon as ctx ends, the rest
+	// after HTTP has shut down and before the database closes.
+	lv, err := newLive(ctx, cfg, logger, db, ln.Addr())
+	if err != nil {
+		return err
+	}
+	defer lv.close()
+	plat, err := buildPlatform(ctx, cfg, logger, db, lv.extensions())
 	if err != nil {
 		return err
 	}
 	defer plat.close()
 	plat.routes(mux)
+	if err := lv.start(ctx, mux); err != nil {
+		return err
+	}
 
 	queue, err := startJobs(ctx, cfg, logger, db)
 	if err != nil {

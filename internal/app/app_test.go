@@ -37,6 +37,7 @@ func TestRunServesHealthAndShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	cfg, err := config.Load(config.Sources{Overrides: map[string]string{
 		"data_dir": t.TempDir(), "http.addr": "127.0.0.1:0", "http.shutdown_timeout": "20s",
+		"rtmp.addr": "127.0.0.1:0",
 	}})
 	if err != nil {
 		t.Fatal(err)

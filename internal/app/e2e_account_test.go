@@ -50,6 +50,7 @@ func startServer(t *testing.T, logs *mailLog) string {
 	base := "http://" + ln.Addr().String()
 	cfg, err := config.Load(config.Sources{Overrides: map[string]string{
 		"data_dir": t.TempDir(), "http.addr": ln.Addr().String(), "http.public_url": base,
+		"rtmp.addr": "127.0.0.1:0",
 	}})
 	if err != nil {
 		t.Fatal(err)
