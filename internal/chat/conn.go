@@ -181,42 +181,30 @@ func (c *Conn) release() {
 }
 
 // NextFrame waits for events and returns them as one frame (a JSON array). The frame is
-// valid until the next call. It returns an error when the connection must close:
-// ErrSlowConsumer, ErrRemoved, ErrClosed, or ctx's error.
+// valid until the next call and must not be modified: it may be shared with other
+// connections. It returns an error when the connection must close: ErrSlowConsumer,
+// ErrRemoved, ErrClosed, or ctx's error.
 func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
 	c.release()
 	for {
-		b := framePool.Get().(*frameBuf)
-	drain:
-		for len(b.events) < maxEventsPerFrame {
-			select {
-			case ev := <-c.private:
-				b.events = append(b.events, ev)
-			default:
-				break drain
-			}
-		}
-		var wake <-chan struct{}
-		var overrun bool
 		select {
-		case <-c.ended:
-			// Only what was queued privately before the end (such as the ban notice) goes out.
+		case ev := <-c.private:
+			return c.privateFrame(ev), nil
 		default:
-			b.events, c.cursor, wake, overrun = c.room.out.read(c.cursor, maxEventsPerFrame-len(b.events), b.events)
-			if overrun {
-				c.end(ErrSlowConsumer)
-			}
 		}
-		if len(b.events) > 0 {
-			b.frame = protocol.AppendFrame(b.frame, b.events...)
-			c.buf = b
-			return b.frame, nil
-		}
-		framePool.Put(b)
 		select {
 		case <-c.ended:
 			return nil, c.endErr
 		default:
+		}
+		data, next, wake, overrun := c.room.out.frame(c.cursor, maxEventsPerFrame)
+		if overrun {
+			c.end(ErrSlowConsumer)
+			continue
+		}
+		if data != nil {
+			c.cursor = next
+			return data, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -224,12 +212,38 @@ func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
 		case <-wake:
 		case <-c.ended:
 		case ev := <-c.private:
-			b := framePool.Get().(*frameBuf)
-			b.frame = protocol.AppendFrame(b.frame, ev)
-			c.buf = b
-			return b.frame, nil
+			return c.privateFrame(ev), nil
 		}
 	}
+}
+
+// privateFrame builds a frame of this connection's own events (first among them ev), then
+// whatever the room has for it, unless the connection is ending: then only its own events
+// (such as the ban notice) go out.
+func (c *Conn) privateFrame(ev []byte) []byte {
+	b := framePool.Get().(*frameBuf)
+	b.events = append(b.events, ev)
+drain:
+	for len(b.events) < maxEventsPerFrame {
+		select {
+		case ev := <-c.private:
+			b.events = append(b.events, ev)
+		default:
+			break drain
+		}
+	}
+	select {
+	case <-c.ended:
+	default:
+		var overrun bool
+		b.events, c.cursor, _, overrun = c.room.out.read(c.cursor, maxEventsPerFrame-len(b.events), b.events)
+		if overrun {
+			c.end(ErrSlowConsumer)
+		}
+	}
+	b.frame = protocol.AppendFrame(b.frame, b.events...)
+	c.buf = b
+	return b.frame
 }
 
 // Close removes the connection from its room. It is idempotent.

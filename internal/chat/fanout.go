@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/freelylive/freely/internal/chat/protocol"
 )
 
 // fanout is a room's outgoing event log: a ring of encoded events every connection reads
@@ -23,6 +25,17 @@ type fanout struct {
 
 	notify  chan struct{} // buffered(1): tells the coalescing loop there is something new
 	readers atomic.Int64  // connections reading this log, for the coalescing interval
+
+	// shared is the last frame built from the log. Connections that are up to date all read
+	// the same range at each wake-up, so one of them encodes the frame and the others send
+	// the same bytes.
+	shared  atomic.Pointer[sharedFrame]
+	buildMu sync.Mutex
+}
+
+type sharedFrame struct {
+	from, to uint64
+	data     []byte // never modified once stored
 }
 
 func newFanout(size int) *fanout {
@@ -67,6 +80,39 @@ func (f *fanout) read(cursor uint64, max int, dst [][]byte) (_ [][]byte, next ui
 		max--
 	}
 	return dst, cursor, f.wake, false
+}
+
+// frame returns the events from cursor on (at most max) as one encoded frame, shared with
+// every other reader at the same position, and the cursor after them. data is nil when
+// there is nothing new; wake and overrun are as for read.
+func (f *fanout) frame(cursor uint64, max int) (data []byte, next uint64, wake <-chan struct{}, overrun bool) {
+	f.mu.RLock()
+	head, wake := f.head, f.wake
+	f.mu.RUnlock()
+	if head-cursor > uint64(len(f.ring)) {
+		return nil, cursor, wake, true
+	}
+	if head == cursor {
+		return nil, cursor, wake, false
+	}
+	to := min(head, cursor+uint64(max))
+	if sf := f.shared.Load(); sf != nil && sf.from == cursor && sf.to == to {
+		return sf.data, to, wake, false
+	}
+	f.buildMu.Lock()
+	defer f.buildMu.Unlock()
+	if sf := f.shared.Load(); sf != nil && sf.from == cursor && sf.to == to {
+		return sf.data, to, wake, false
+	}
+	events := make([][]byte, 0, to-cursor)
+	var overran bool
+	events, next, _, overran = f.read(cursor, int(to-cursor), events)
+	if overran {
+		return nil, cursor, wake, true
+	}
+	sf := &sharedFrame{from: cursor, to: next, data: protocol.AppendFrame(nil, events...)}
+	f.shared.Store(sf)
+	return sf.data, next, wake, false
 }
 
 // signal wakes every waiting reader.
