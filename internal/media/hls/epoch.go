@@ -58,7 +58,16 @@ type epochRend struct {
 	offset   int64 // channel MSN = muxer MSN + offset
 	started  bool
 	init     *initFile
+
+	// For the final catch-up when the ingest ends (see drain).
+	contentSeen atomic.Bool   // the muxer has produced a segment for this rendition
+	applied     atomic.Uint64 // muxer position applied so far (see position)
+	progress    chan struct{} // signalled after each apply
+	done        chan struct{} // closed when the watcher returns
 }
+
+// position orders muxer playlist states: the segment in progress, then its listed parts.
+func position(nextMSN uint64, parts int) uint64 { return nextMSN<<16 | uint64(parts) }
 
 // planTracks decides which hub tracks the muxer carries: the video track first (it leads
 // segmentation), then the audio track.
@@ -168,16 +177,56 @@ func (e *epoch) run() {
 	}
 	var watchers sync.WaitGroup
 	for _, er := range e.rends {
+		er.progress, er.done = make(chan struct{}, 1), make(chan struct{})
 		watchers.Add(1)
 		go func() {
 			defer watchers.Done()
+			defer close(er.done)
 			e.watch(er)
 		}()
 	}
 	e.pump()
+	e.drain()
 	e.muxer.Close() // wakes the watchers' blocked requests with 404
 	watchers.Wait()
 	e.st.epochEnded(e)
+}
+
+// drain lets the watchers collect every part and segment the muxer finished before it is
+// closed: at the end of a fast ingest they can be a few parts behind, and closing the muxer
+// would lose those parts (and the sealed final segment they make up).
+func (e *epoch) drain() {
+	timer := time.NewTimer(2 * time.Second) // bounds the wait if a watcher stopped early
+	defer timer.Stop()
+	for _, er := range e.rends {
+		if !er.contentSeen.Load() {
+			continue // no segment yet: a playlist request would block
+		}
+		status, body := e.fetch(er.muxerID+"_stream.m3u8", "")
+		if status != http.StatusOK {
+			continue
+		}
+		pl, err := playlist.Unmarshal(body)
+		if err != nil {
+			continue
+		}
+		mpl, ok := pl.(*playlist.Media)
+		if !ok {
+			continue
+		}
+		target := position(uint64(mpl.MediaSequence)+uint64(len(mpl.Segments)), len(mpl.Parts))
+		for er.applied.Load() < target {
+			select {
+			case <-er.progress:
+			case <-er.done:
+				return
+			case <-timer.C:
+				return
+			case <-e.ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 func (e *epoch) onEncodeError(err error) {
@@ -265,8 +314,13 @@ func (e *epoch) watch(er *epochRend) {
 	for {
 		status, body := e.fetch(er.muxerID+"_stream.m3u8", query)
 		if status != http.StatusOK {
+			if status != http.StatusNotFound { // 404 is the muxer closing
+				e.st.srv.log.Error("hls: muxer refused a playlist request; rendition stalls",
+					"channel", e.st.handle, "rendition", er.rend.name, "status", status, "query", query)
+			}
 			return
 		}
+		er.contentSeen.Store(true)
 		trigger := e.writing.Load()
 		pl, err := playlist.Unmarshal(body)
 		if err != nil {
@@ -284,6 +338,11 @@ func (e *epoch) watch(er *epochRend) {
 		}
 		e.st.apply(e, er, upd, trigger)
 		next := uint64(mpl.MediaSequence) + uint64(len(mpl.Segments))
+		er.applied.Store(position(next, len(mpl.Parts)))
+		select {
+		case er.progress <- struct{}{}:
+		default:
+		}
 		query = "_HLS_msn=" + strconv.FormatUint(next, 10) + "&_HLS_part=" + strconv.Itoa(len(mpl.Parts))
 	}
 }

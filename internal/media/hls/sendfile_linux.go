@@ -17,7 +17,7 @@ const fileBackedMin = 64 << 10
 
 // fileBacking is an in-memory file holding an object's bytes. Each request opens its own file
 // description through /proc/self/fd (sendfile moves the file offset, so descriptions cannot be
-// shared); the owner descriptor closes when the object is garbage.
+// shared); the owner descriptor and the mapping are released when the object is garbage.
 type fileBacking struct {
 	path string
 }
@@ -41,8 +41,27 @@ func attachFile(o *object) {
 		f.Close()
 		return
 	}
+	// Read the bytes through a read-only mapping of the file and let the heap copy go: the
+	// segment is then held once, outside the Go heap, for both sendfile and in-process reads.
+	rel := release{f: f}
+	if m, err := unix.Mmap(fd, 0, len(o.data), unix.PROT_READ, unix.MAP_SHARED); err == nil {
+		rel.m = m
+		o.data = m
+	}
 	o.file = &fileBacking{path: "/proc/self/fd/" + strconv.Itoa(fd)}
-	runtime.AddCleanup(o, func(f *os.File) { f.Close() }, f)
+	runtime.AddCleanup(o, func(r release) {
+		if r.m != nil {
+			_ = unix.Munmap(r.m)
+		}
+		r.f.Close()
+	}, rel)
+}
+
+// release is what an object's cleanup frees once nothing references the object (or a part
+// object keeping it alive).
+type release struct {
+	f *os.File
+	m []byte
 }
 
 // open returns a new read-only description of the object's file, or nil.

@@ -77,3 +77,44 @@ func TestLargeObjectsServedFromSealedFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsKeepMappedSegmentAlive checks the lifetime rule of file-backed objects: a part whose
+// bytes point into its segment's mapping keeps the segment (and so the mapping) alive after
+// everything else dropped it, and released objects free their mapping without harm.
+func TestPartsKeepMappedSegmentAlive(t *testing.T) {
+	t.Parallel()
+	r := &rendition{name: "video", contentType: ctVideoMP4}
+	init := &initFile{name: "i"}
+	want := make([][]byte, 3)
+	for i := range 3 {
+		b := make([]byte, 100<<10)
+		_, _ = rand.Read(b)
+		want[i] = b
+		r.pending = append(r.pending, &part{name: partName("t", "video", 0, i), duration: 1,
+			obj: newObject(append([]byte(nil), b...), ctVideoMP4)})
+	}
+	r.seal(init, "s0", 7)
+	parts := r.segments[0].parts
+	if runtime.GOOS == "linux" && r.segments[0].obj.file == nil {
+		t.Fatal("sealed segment not file-backed")
+	}
+	r.segments = nil // only the parts remain reachable
+	for range 3 {
+		runtime.GC()
+	}
+	for i, p := range parts {
+		if !bytes.Equal(p.obj.data, want[i]) {
+			t.Fatalf("part %d changed after its segment was dropped", i)
+		}
+	}
+	runtime.KeepAlive(parts)
+	// Objects nobody references are released (cleanups munmap and close); more garbage
+	// collections must not disturb live objects.
+	for range 20 {
+		o := newObject(make([]byte, 128<<10), ctVideoMP4)
+		attachFile(o)
+	}
+	for range 3 {
+		runtime.GC()
+	}
+}

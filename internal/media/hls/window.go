@@ -12,6 +12,9 @@ type object struct {
 	contentType   []string
 	contentLength []string
 	file          *fileBacking // the same bytes in a sealed in-memory file (large objects, Linux)
+	// keep is the object whose bytes data points into (a part inside its segment). Large
+	// objects' bytes are a file mapping released with the object, so it must stay reachable.
+	keep *object
 }
 
 func newObject(data []byte, contentType []string) *object {
@@ -132,7 +135,7 @@ func rebaseParts(s *segment) {
 	for _, p := range s.parts {
 		n := len(p.obj.data)
 		p.obj = &object{data: s.obj.data[off : off+n : off+n], contentType: p.obj.contentType,
-			contentLength: p.obj.contentLength}
+			contentLength: p.obj.contentLength, keep: s.obj}
 		off += n
 	}
 }
