@@ -48,6 +48,7 @@ func (c *clock) Advance(d time.Duration) {
 // world is a channel with people in every role, on a real database, and a hub.
 type world struct {
 	tb    *testing.T
+	nodes atomic.Int32
 	db    *sqlstore.DB
 	store *sqlstore.ChatStore
 	bus   bus.Bus
@@ -110,7 +111,7 @@ func (w *world) newHub(t *testing.T, b bus.Bus, opts ...worldOption) *chat.Hub {
 	}
 	o := chat.Options{
 		Store: w.store, Bus: b, Channels: w.db, Users: w.db, Follows: follows,
-		NodeID: -1, Now: w.clock.Now,
+		NodeID: int(w.nodes.Add(1)), Now: w.clock.Now, // distinct, as a deployment configures them
 		Limits:        chat.SendLimits{Rate: 10000, Burst: 10000, DuplicateWindow: -1},
 		FlushInterval: 20 * time.Millisecond,
 	}

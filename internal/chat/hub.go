@@ -62,9 +62,9 @@ type Options struct {
 	// Follows enables followers-only mode; without it the mode cannot be switched on.
 	Follows Follows
 
-	// NodeID (0–MaxNodeID) makes message ids unique across nodes; every node sharing a bus
-	// needs a different one. Negative picks one at random (fine for a single node, and for a
-	// few nodes at a small risk of collision).
+	// NodeID (1–MaxNodeID) makes message ids unique across nodes; every node sharing a bus
+	// needs a different one. 0 picks one at random: fine for a single node, and for a few
+	// nodes at a small risk of two sharing one.
 	NodeID int
 
 	Text   TextRules
@@ -120,15 +120,15 @@ func NewHub(opts Options) (*Hub, error) {
 	if opts.Store == nil || opts.Bus == nil || opts.Channels == nil || opts.Users == nil {
 		return nil, errors.New("chat: Store, Bus, Channels and Users are required")
 	}
-	if opts.NodeID > MaxNodeID {
-		return nil, fmt.Errorf("chat: node id %d above %d", opts.NodeID, MaxNodeID)
+	if opts.NodeID < 0 || opts.NodeID > MaxNodeID {
+		return nil, fmt.Errorf("chat: node id %d outside 1–%d", opts.NodeID, MaxNodeID)
 	}
-	if opts.NodeID < 0 {
-		n, err := rand.Int(rand.Reader, big.NewInt(MaxNodeID+1))
+	if opts.NodeID == 0 {
+		n, err := rand.Int(rand.Reader, big.NewInt(MaxNodeID))
 		if err != nil {
 			return nil, fmt.Errorf("chat: random node id: %w", err)
 		}
-		opts.NodeID = int(n.Int64())
+		opts.NodeID = int(n.Int64()) + 1
 	}
 	if opts.DefaultFilterMode == "" {
 		opts.DefaultFilterMode = filter.ModeMask
