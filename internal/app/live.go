@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 
 	"github.com/freelylive/freely/internal/blob/disk"
@@ -128,7 +129,7 @@ func newLive(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *s
 		Live:      lp.manager,
 		Channels:  channels,
 		Bus:       lp.bus,
-		RTMPURL:   "rtmp://" + cfg.RTMP.PublicHost + "/live",
+		RTMPURL:   lp.obsServer,
 		BaseURL:   publicURL(cfg),
 		HLSPrefix: hlsPrefix,
 		Logger:    logger.With("component", "liveweb"),
@@ -163,7 +164,7 @@ func (lp *liveParts) start(ctx context.Context, mux *http.ServeMux) error {
 	}
 	lp.ingest = ingest
 	lp.log.Info("RTMP ingest listening", "addr", ingest.Addr().String(),
-		"obs_server", "rtmp://"+lp.cfg.RTMP.PublicHost+"/live", "thumbnails", lp.thumbs.Available())
+		"obs_server", lp.obsServer(), "thumbnails", lp.thumbs.Available())
 
 	watchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	lp.cancel, lp.watchDone = cancel, make(chan struct{})
@@ -176,6 +177,18 @@ func (lp *liveParts) start(ctx context.Context, mux *http.ServeMux) error {
 		}
 	}()
 	return nil
+}
+
+// obsServer is the Server address the dashboard shows for OBS: rtmp://{rtmp.public_host}/live,
+// with the port ingest actually listens on when rtmp.addr asked for any free port.
+func (lp *liveParts) obsServer() string {
+	host := lp.cfg.RTMP.PublicHost
+	if h, port, err := net.SplitHostPort(host); err == nil && port == "0" && lp.ingest != nil {
+		if tcp, ok := lp.ingest.Addr().(*net.TCPAddr); ok {
+			host = net.JoinHostPort(h, strconv.Itoa(tcp.Port))
+		}
+	}
+	return "rtmp://" + host + "/live"
 }
 
 // stopIngest stops accepting publishers, disconnects the connected ones (their broadcasts
@@ -259,5 +272,5 @@ func loopbackURL(addr net.Addr) string {
 		// Listening on every interface (":8080" is dual-stack in Go): IPv4 loopback reaches it.
 		ip = net.IPv4(127, 0, 0, 1)
 	}
-	return "http://" + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }

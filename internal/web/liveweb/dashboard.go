@@ -102,7 +102,7 @@ func (w *Web) renderDashboard(rw http.ResponseWriter, r *http.Request, status in
 		DisplayName: ch.DisplayName,
 		Verified:    u.Verified(),
 		Suspended:   ch.Suspended,
-		RTMPURL:     w.opts.RTMPURL,
+		RTMPURL:     w.opts.RTMPURL(),
 		Categories:  cats,
 		Info:        f,
 		EventsURL:   "/api/v1/channels/" + ch.Handle + "/live/events",

@@ -66,7 +66,7 @@ func newSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { m.Close() })
 	lw, err := liveweb.New(liveweb.Options{
-		Live: m, Channels: channels, Bus: b, RTMPURL: testRTMPURL, BaseURL: "http://example.test",
+		Live: m, Channels: channels, Bus: b, RTMPURL: func() string { return testRTMPURL }, BaseURL: "http://example.test",
 		StatusInterval: 50 * time.Millisecond, Logger: logger,
 	})
 	if err != nil {

@@ -45,8 +45,10 @@ type Options struct {
 	// the status when they connect and viewer counts every few seconds, but title changes
 	// and starts/ends only when the stream reconnects.
 	Bus bus.Bus
-	// RTMPURL is the server address streamers put in OBS, e.g. "rtmp://live.example.com:1935/live".
-	RTMPURL string
+	// RTMPURL returns the server address streamers put in OBS, e.g.
+	// "rtmp://live.example.com:1935/live". It is a function because the port may only be
+	// known once ingest listens (tests listen on port 0).
+	RTMPURL func() string
 	// BaseURL is the site's public URL; the JSON API gives absolute playlist URLs with it.
 	BaseURL string
 	// HLSPrefix is where the HLS server is mounted. Default "/hls/".
@@ -74,8 +76,8 @@ type Web struct {
 
 // New checks opts and returns the extension's state. It does no I/O; Start does.
 func New(opts Options) (*Web, error) {
-	if opts.Live == nil || opts.Channels == nil {
-		return nil, errors.New("liveweb: Options.Live and Options.Channels are required")
+	if opts.Live == nil || opts.Channels == nil || opts.RTMPURL == nil {
+		return nil, errors.New("liveweb: Options.Live, Channels and RTMPURL are required")
 	}
 	if opts.HLSPrefix == "" {
 		opts.HLSPrefix = "/hls/"

@@ -17,20 +17,12 @@
   var message = root.querySelector(".lp-message");
   var lang = document.documentElement.lang || "ko";
 
-  // Live-edge settings, chosen against glass-to-glass measurements in headless Chromium (see
-  // docs/architecture.md, "Player latency"). PART-HOLD-BACK in our playlists is 2.5 parts
-  // (0.5 s with 200 ms parts); holding a little more than that rides out one late part
-  // without stalling, and a gentle catch-up rate pulls back to it after a stall.
-  var HLS_CONFIG = {
-    lowLatencyMode: true,
-    liveSyncDuration: 0.6,
-    liveMaxLatencyDuration: 4,
-    maxLiveSyncPlaybackRate: 1.15,
-    liveSyncOnStallIncrease: 0.2,
-    backBufferLength: 8,
-    maxBufferLength: 6,
-    enableWorker: true
-  };
+  // Live-edge settings, chosen against glass-to-glass measurements in headless Chromium (the
+  // browser test in internal/app reads a clock drawn into the frames). PART-HOLD-BACK in our
+  // playlists is 2.5 parts (0.5 s with 200 ms parts); holding a little more than that rides
+  // out one late part without stalling, and a gentle catch-up rate pulls back to it after a
+  // stall.
+  var HLS_CONFIG = { lowLatencyMode: true, liveSyncDuration: 0.8, liveMaxLatencyDuration: 4, maxLiveSyncPlaybackRate: 1.1, liveSyncOnStallIncrease: 0.1, backBufferLength: 8, maxBufferLength: 6, enableWorker: true };
 
   // A random id per page view, carried on the playlist URL (?vs=) so the server counts this
   // viewer, also through a CDN that passes playlists through.
@@ -224,9 +216,13 @@
       renderStatus(st);
       if (st.thumbnail_url && !playing) video.poster = st.thumbnail_url;
       startPlayback();
-    } else if (wasLive || playing) {
-      stopPlayback();
-      showMessage("");
+      poll();
+    } else {
+      if (wasLive || playing) {
+        stopPlayback();
+        showMessage("");
+      }
+      listen();
     }
   }
 
@@ -248,21 +244,45 @@
     showMessage("");
   });
 
-  function follow() {
-    if (window.EventSource && root.dataset.events) {
-      var es = new EventSource(root.dataset.events);
-      es.addEventListener("status", function (ev) {
-        try { applyStatus(JSON.parse(ev.data)); } catch (e) { /* a malformed frame changes nothing */ }
-      });
+  // Following the status: while nothing plays, the status stream (server-sent events) says
+  // the moment a broadcast starts. While the video plays, hls.js already holds several
+  // connections to this host and browsers allow only six per host over HTTP/1.1 (a second
+  // tab would starve), so the page asks for the status every few seconds instead.
+  var events = null;
+  var pollTimer = 0;
+  var POLL_MS = 5000;
+
+  function pollOnce() {
+    fetch(root.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(applyStatus)
+      .catch(function () {});
+  }
+
+  function poll() {
+    if (events) {
+      events.close();
+      events = null;
+    }
+    if (!pollTimer) pollTimer = window.setInterval(pollOnce, POLL_MS);
+  }
+
+  function listen() {
+    if (!window.EventSource || !root.dataset.events) {
+      poll();
       return;
     }
-    // Without EventSource, ask for the status every few seconds.
-    window.setInterval(function () {
-      fetch(root.dataset.statusUrl, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(applyStatus)
-        .catch(function () {});
-    }, 5000);
+    window.clearInterval(pollTimer);
+    pollTimer = 0;
+    if (events) return;
+    events = new EventSource(root.dataset.events);
+    events.addEventListener("status", function (ev) {
+      try { applyStatus(JSON.parse(ev.data)); } catch (e) { /* a malformed frame changes nothing */ }
+    });
+  }
+
+  function follow() {
+    if (state.live) poll(); else listen();
   }
 
   window.setInterval(tick, 1000);
