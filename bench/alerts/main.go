@@ -13,8 +13,8 @@
 //
 // With -app PATH (a built freely binary) it measures page latency instead: it starts
 // `freely serve` on the same database, requests the home and channel pages from -clients
-// concurrent clients while idle and then while a fan-out to every follower runs, and
-// reports p50/p99 of both.
+// concurrent clients in -rounds alternating windows, idle and while fan-outs to every
+// follower run, and reports p50/p99 of both.
 //
 // PostgreSQL runs use a fresh schema on the server named by -pg (default
 // $FREELY_TEST_POSTGRES) and drop it afterwards.
@@ -59,7 +59,9 @@ func main() {
 		appBin    = flag.String("app", "", "freely binary: measure page latency of a running app during a fan-out instead of the River timings")
 		paths     = flag.String("pages", "/,/c/bench_streamer", "pages requested in -app mode")
 		clients   = flag.Int("clients", 4, "concurrent page clients in -app mode")
-		idleFor   = flag.Duration("idle", 5*time.Second, "idle measuring window in -app mode")
+		maxRate   = flag.Int("rate", 0, "fan-out rate cap in alerts/s (0: alert.DefaultMaxRate, negative: none)")
+		rounds    = flag.Int("rounds", 3, "-app mode: alternating idle and fan-out windows")
+		window    = flag.Duration("window", 5*time.Second, "-app mode: length of the idle window, and the least length of the fan-out window")
 	)
 	flag.Parse()
 	var counts []int
@@ -79,13 +81,13 @@ func main() {
 		*dir = d
 	}
 
-	pm := pageMode{bin: *appBin, paths: strings.Split(*paths, ","), clients: *clients, idle: *idleFor}
+	pm := pageMode{bin: *appBin, paths: strings.Split(*paths, ","), clients: *clients, window: *window, rate: *maxRate, rounds: *rounds}
 	if pm.bin != "" {
-		fmt.Println("| database | followers | prior alerts each | batch | fan-out s | idle p50 ms | idle p99 ms | fan-out p50 ms | fan-out p99 ms | p99 ratio | pages/s idle | pages/s fan-out | errors |")
-		fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Println("| database | followers | prior alerts each | batch | rate cap | fan-outs | s each | idle p50 ms | idle p99 ms | fan-out p50 ms | fan-out p99 ms | p99 ratio | pages/s idle | pages/s fan-out | errors |")
+		fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	} else {
-		fmt.Println("| database | followers | prior alerts each | batch | online | seed s | pickup s | rows s | push s | alerts/s |")
-		fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		fmt.Println("| database | followers | prior alerts each | batch | rate cap | online | seed s | pickup s | rows s | push s | alerts/s |")
+		fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	}
 	for _, name := range strings.Split(*dbs, ",") {
 		for _, n := range counts {
@@ -95,13 +97,13 @@ func main() {
 			}
 			if p := r.pages; p != nil {
 				ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-				fmt.Printf("| %s | %d | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f | %.0f | %d |\n",
-					name, n, *prior, *batch, p.fanOut.Seconds(), ms(p.idleP50), ms(p.idleP99), ms(p.fanP50), ms(p.fanP99),
+				fmt.Printf("| %s | %d | %d | %d | %s | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f | %.0f | %d |\n",
+					name, n, *prior, *batch, rateLabel(*maxRate), p.fanOuts, p.fanOut.Seconds(), ms(p.idleP50), ms(p.idleP99), ms(p.fanP50), ms(p.fanP99),
 					float64(p.fanP99)/float64(p.idleP99), p.pagesPerSecondIdle, p.pagesPerSecondFanning, p.errors)
 				continue
 			}
-			fmt.Printf("| %s | %d | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %.0f |\n",
-				name, n, *prior, *batch, r.online, r.seed.Seconds(), r.pickup.Seconds(), r.rows.Seconds(), r.push.Seconds(),
+			fmt.Printf("| %s | %d | %d | %d | %s | %d | %.2f | %.2f | %.2f | %.2f | %.0f |\n",
+				name, n, *prior, *batch, rateLabel(*maxRate), r.online, r.seed.Seconds(), r.pickup.Seconds(), r.rows.Seconds(), r.push.Seconds(),
 				float64(n)/r.rows.Seconds())
 		}
 	}
@@ -203,7 +205,9 @@ type pageMode struct {
 	bin     string
 	paths   []string
 	clients int
-	idle    time.Duration
+	window  time.Duration
+	rate    int // fan-out rate cap, alerts/s
+	rounds  int
 }
 
 func runOnce(ctx context.Context, name string, n, batch, online, prior int, pgURL, dir string, pm pageMode) (*result, error) {
@@ -236,7 +240,7 @@ func runOnce(ctx context.Context, name string, n, batch, online, prior int, pgUR
 		return nil, err
 	}
 	if pm.bin != "" {
-		res.pages, err = measurePages(ctx, db, pm.bin, bdb.dataDir, bdb.appURL, ch.ID, pm.paths, pm.clients, batch, pm.idle)
+		res.pages, err = measurePages(ctx, db, pm.bin, bdb.dataDir, bdb.appURL, ch.ID, pm.paths, pm.clients, batch, pm.rate, pm.rounds, pm.window)
 		return res, err
 	}
 
@@ -278,6 +282,7 @@ func runOnce(ctx context.Context, name string, n, batch, online, prior int, pgUR
 		Store:     sqlstore.NewAlertStore(db),
 		Bus:       b,
 		BatchSize: batch,
+		MaxRate:   pm.rate,
 		AfterBatch: func(_ context.Context, _, written int64) {
 			if written == int64(n) {
 				done.Store(time.Now().UnixNano())
@@ -344,7 +349,7 @@ func runOnce(ctx context.Context, name string, n, batch, online, prior int, pgUR
 // for the same users, as it does in production.
 func priorAlerts(ctx context.Context, db *sqlstore.DB, channelID int64, k int) error {
 	as := sqlstore.NewAlertStore(db)
-	fan, err := alert.NewFanOut(alert.FanOutOptions{Store: as})
+	fan, err := alert.NewFanOut(alert.FanOutOptions{Store: as, MaxRate: -1})
 	if err != nil {
 		return err
 	}
@@ -367,4 +372,14 @@ func priorAlerts(ctx context.Context, db *sqlstore.DB, channelID int64, k int) e
 		}
 	}
 	return nil
+}
+
+func rateLabel(rate int) string {
+	switch {
+	case rate < 0:
+		return "none"
+	case rate == 0:
+		return strconv.Itoa(alert.DefaultMaxRate)
+	}
+	return strconv.Itoa(rate)
 }

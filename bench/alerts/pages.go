@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,14 +74,36 @@ func (a *app) stop() {
 	a.cmd.Wait()
 }
 
-// pageLoad requests paths round-robin from `clients` goroutines until stopped, recording
-// each request's latency.
+// pageLoad requests paths round-robin from `clients` goroutines, over kept-alive
+// connections, until stopped. Each request's latency goes to the bucket current when it
+// started (nil: not recorded), so phases can switch while the load keeps running.
 type pageLoad struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	mu     sync.Mutex
-	lat    []time.Duration
-	errs   int
+	bucket atomic.Pointer[samples]
+}
+
+// samples is one phase's latencies.
+type samples struct {
+	mu   sync.Mutex
+	lat  []time.Duration
+	errs int
+}
+
+func (s *samples) add(d time.Duration, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.errs++
+		return
+	}
+	s.lat = append(s.lat, d)
+}
+
+func (s *samples) snapshot() ([]time.Duration, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lat), s.errs
 }
 
 func startLoad(base string, paths []string, clients int) *pageLoad {
@@ -91,6 +114,7 @@ func startLoad(base string, paths []string, clients int) *pageLoad {
 		l.wg.Go(func() {
 			for i := c; ctx.Err() == nil; i++ {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+paths[i%len(paths)], nil)
+				bucket := l.bucket.Load()
 				start := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {
@@ -100,27 +124,26 @@ func startLoad(base string, paths []string, clients int) *pageLoad {
 						err = fmt.Errorf("status %d", resp.StatusCode)
 					}
 				}
-				d := time.Since(start)
-				l.mu.Lock()
-				if err != nil {
-					if ctx.Err() == nil {
-						l.errs++
-					}
-				} else {
-					l.lat = append(l.lat, d)
+				if bucket != nil && ctx.Err() == nil {
+					bucket.add(time.Since(start), err)
 				}
-				l.mu.Unlock()
 			}
 		})
 	}
 	return l
 }
 
-// stop ends the load and returns the latencies and the number of failed requests.
-func (l *pageLoad) stop() ([]time.Duration, int) {
+// phase records the load's latencies into a new bucket until the next phase.
+func (l *pageLoad) phase() *samples {
+	s := &samples{}
+	l.bucket.Store(s)
+	return s
+}
+
+func (l *pageLoad) stop() {
+	l.bucket.Store(nil)
 	l.cancel()
 	l.wg.Wait()
-	return l.lat, l.errs
 }
 
 func quantile(d []time.Duration, q float64) time.Duration {
@@ -132,65 +155,89 @@ func quantile(d []time.Duration, q float64) time.Duration {
 	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
-// pageResult compares page latency while idle with latency during a fan-out.
+// pageResult compares page latency while idle with latency during fan-outs.
 type pageResult struct {
 	idleN, fanN           int
 	idleP50, idleP99      time.Duration
 	fanP50, fanP99        time.Duration
-	fanOut                time.Duration
+	fanOuts               int           // fan-outs run in the busy windows
+	fanOut                time.Duration // mean time of one
 	errors                int
 	pagesPerSecondIdle    float64
 	pagesPerSecondFanning float64
 }
 
-// measurePages runs the app on db, loads its pages while idle for idleFor, then again while
-// a fan-out to every follower of channelID runs (directly, not through River: the app's own
-// queue has no alert worker registered yet and must not pick the job up).
+// measurePages runs the app on db and loads its pages in `rounds` alternating windows: idle
+// for `window`, then while fan-outs to every follower of channelID run back to back until
+// at least `window` has passed (small follower counts take several fan-outs to fill it).
+// Alternating spreads both phases over the same stretch of time, so load from other
+// processes on the machine lands on both alike. The fan-outs run here, directly, not
+// through River: the app's own queue has no alert worker registered and must not pick the
+// jobs up.
 func measurePages(ctx context.Context, db *sqlstore.DB, bin, dataDir, dbURL string, channelID int64, paths []string,
-	clients, batch int, idleFor time.Duration) (*pageResult, error) {
+	clients, batch, rate, rounds int, window time.Duration) (*pageResult, error) {
 	a, err := startApp(ctx, bin, dataDir, dbURL)
 	if err != nil {
 		return nil, err
 	}
 	defer a.stop()
 
-	warm := startLoad(a.base, paths, clients)
-	time.Sleep(time.Second) // warm-up: caches, connections, JIT of nothing but the OS
-	warm.stop()
-
-	r := &pageResult{}
-	idle := startLoad(a.base, paths, clients)
-	time.Sleep(idleFor) // a fixed measuring window, not synchronisation
-	lat, errs := idle.stop()
-	r.idleN, r.errors = len(lat), errs
-	r.idleP50, r.idleP99 = quantile(lat, 0.50), quantile(lat, 0.99)
-	r.pagesPerSecondIdle = float64(len(lat)) / idleFor.Seconds()
-
 	as := sqlstore.NewAlertStore(db)
-	e := &alert.Event{Kind: alert.KindWentLive, ChannelID: channelID, SourceID: 1 << 40, Title: "페이지 측정", OccurredAt: time.Now()}
-	if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := as.CreateEvent(ctx, tx, e, time.Time{})
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	fan, err := alert.NewFanOut(alert.FanOutOptions{Store: as, BatchSize: batch})
+	fan, err := alert.NewFanOut(alert.FanOutOptions{Store: as, BatchSize: batch, MaxRate: rate})
 	if err != nil {
 		return nil, err
 	}
-	busy := startLoad(a.base, paths, clients)
-	start := time.Now()
-	_, runErr := fan.Run(ctx, e.ID)
-	r.fanOut = time.Since(start)
-	lat, errs = busy.stop()
-	if runErr != nil {
-		return nil, runErr
+	load := startLoad(a.base, paths, clients)
+	defer load.stop()
+	time.Sleep(time.Second) // warm-up (connections, caches), unrecorded; a fixed window, not synchronisation
+
+	r := &pageResult{}
+	var idle, busy []*samples
+	var busyFor time.Duration
+	for range max(1, rounds) {
+		idle = append(idle, load.phase())
+		time.Sleep(window) // the idle measuring window
+		busy = append(busy, load.phase())
+		start := time.Now()
+		for n := 0; n == 0 || time.Since(start) < window; n++ {
+			e := &alert.Event{Kind: alert.KindWentLive, ChannelID: channelID, SourceID: 1<<40 + int64(r.fanOuts),
+				Title: "페이지 측정", OccurredAt: time.Now()}
+			if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := as.CreateEvent(ctx, tx, e, time.Time{})
+				return err
+			}); err != nil {
+				return nil, err
+			}
+			if _, err := fan.Run(ctx, e.ID); err != nil {
+				return nil, err
+			}
+			r.fanOuts++
+		}
+		busyFor += time.Since(start)
 	}
-	r.fanN, r.errors = len(lat), r.errors+errs
-	r.fanP50, r.fanP99 = quantile(lat, 0.50), quantile(lat, 0.99)
-	r.pagesPerSecondFanning = float64(len(lat)) / r.fanOut.Seconds()
+	load.bucket.Store(nil)
+	r.fanOut = busyFor / time.Duration(r.fanOuts)
+
+	idleLat, idleErrs := merge(idle)
+	busyLat, busyErrs := merge(busy)
+	r.idleN, r.fanN, r.errors = len(idleLat), len(busyLat), idleErrs+busyErrs
+	r.idleP50, r.idleP99 = quantile(idleLat, 0.50), quantile(idleLat, 0.99)
+	r.fanP50, r.fanP99 = quantile(busyLat, 0.50), quantile(busyLat, 0.99)
+	r.pagesPerSecondIdle = float64(r.idleN) / (window.Seconds() * float64(len(idle)))
+	r.pagesPerSecondFanning = float64(r.fanN) / busyFor.Seconds()
 	if r.idleN == 0 || r.fanN == 0 {
 		return nil, errors.New("no page request succeeded")
 	}
 	return r, nil
+}
+
+func merge(phases []*samples) ([]time.Duration, int) {
+	var all []time.Duration
+	errs := 0
+	for _, p := range phases {
+		lat, e := p.snapshot()
+		all = append(all, lat...)
+		errs += e
+	}
+	return all, errs
 }

@@ -33,6 +33,10 @@ type FanOutOptions struct {
 	// BatchSize is how many followers one transaction alerts; DefaultBatchSize when 0, at
 	// most MaxBatchSize.
 	BatchSize int
+	// MaxRate caps alerts written per second by one fan-out: DefaultMaxRate when 0, no cap
+	// when negative. Uncapped, a fan-out takes a whole core while it runs and page latency
+	// suffers on a small box; paced, the same fan-out leaves room for page requests.
+	MaxRate int
 	// AfterBatch, when set, is called after each committed batch with the running total
 	// and the fan-out's context (metrics, benchmarks, tests that stop a fan-out midway). It
 	// runs on the worker's goroutine: keep it short.
@@ -50,6 +54,7 @@ type FanOut struct {
 	bus        bus.Bus
 	batchSize  int
 	afterBatch func(context.Context, int64, int64)
+	maxRate    int
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -64,6 +69,7 @@ func NewFanOut(opts FanOutOptions) (*FanOut, error) {
 		bus:        opts.Bus,
 		batchSize:  opts.BatchSize,
 		afterBatch: opts.AfterBatch,
+		maxRate:    opts.MaxRate,
 		now:        opts.Now,
 		log:        opts.Logger,
 	}
@@ -72,6 +78,9 @@ func NewFanOut(opts FanOutOptions) (*FanOut, error) {
 		return nil, fmt.Errorf("alert: batch size %d outside 1..%d", f.batchSize, MaxBatchSize)
 	case f.batchSize == 0:
 		f.batchSize = DefaultBatchSize
+	}
+	if f.maxRate == 0 {
+		f.maxRate = DefaultMaxRate
 	}
 	if f.now == nil {
 		f.now = time.Now
@@ -118,6 +127,7 @@ func (f *FanOut) Run(ctx context.Context, eventID int64) (int64, error) {
 	}
 	payload := a.Payload()
 	var written int64
+	start := time.Now()
 	for {
 		b, err := f.store.FanOutBatch(ctx, eventID, f.batchSize, f.now())
 		if err != nil {
@@ -130,9 +140,32 @@ func (f *FanOut) Run(ctx context.Context, eventID int64) (int64, error) {
 		}
 		if b.Done {
 			f.log.InfoContext(ctx, "alert: fan-out done", "event_id", eventID, "kind", a.Kind,
-				"channel_id", a.Channel.ID, "written", written)
+				"channel_id", a.Channel.ID, "written", written, "took", time.Since(start))
 			return written, nil
 		}
+		if err := f.pace(ctx, start, written); err != nil {
+			return written, fmt.Errorf("alert: fan-out of event %d after %d alerts: %w", eventID, written, err)
+		}
+	}
+}
+
+// pace waits, when the rate is capped, until writing `written` alerts since start keeps to
+// the cap.
+func (f *FanOut) pace(ctx context.Context, start time.Time, written int64) error {
+	if f.maxRate < 0 {
+		return nil
+	}
+	ahead := time.Duration(float64(written)/float64(f.maxRate)*float64(time.Second)) - time.Since(start)
+	if ahead <= 0 {
+		return nil
+	}
+	t := time.NewTimer(ahead)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

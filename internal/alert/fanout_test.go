@@ -11,6 +11,8 @@ import (
 	"github.com/freelylive/freely/internal/alert"
 	"github.com/freelylive/freely/internal/alert/alerttest"
 	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/store/sqlstore"
+	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 )
 
 // checkOneEach fails unless every follower of channelID has exactly one alert for eventID
@@ -316,5 +318,40 @@ func receive(t *testing.T, sub *alert.Subscription) alert.Push {
 	case <-time.After(waitLimit):
 		t.Fatalf("nothing pushed within %s", waitLimit)
 		return alert.Push{}
+	}
+}
+
+// A rate cap spreads the fan-out out in time: 3,000 alerts at 10,000/s take at least the
+// 0.2 s the batches before the last are paced to (the last batch is not waited for).
+func TestFanOutPacing(t *testing.T) {
+	t.Parallel()
+	db := sqltest.SQLite(t)
+	ctx := t.Context()
+	_, ch, err := alerttest.NewStreamer(ctx, db, "paced")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alerttest.SeedFollowers(ctx, db, ch.ID, 3000, epoch); err != nil {
+		t.Fatal(err)
+	}
+	as := sqlstore.NewAlertStore(db)
+	e := &alert.Event{Kind: alert.KindNotice, ChannelID: ch.ID, SourceID: 1, OccurredAt: epoch}
+	if err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := as.CreateEvent(ctx, tx, e, time.Time{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fan, err := alert.NewFanOut(alert.FanOutOptions{Store: as, BatchSize: 1000, MaxRate: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err := fan.Run(ctx, e.ID)
+	if err != nil || n != 3000 {
+		t.Fatalf("Run = %d, %v", n, err)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("3000 alerts at 10000/s took %v, want at least 200ms", took)
 	}
 }
