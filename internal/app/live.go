@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/uptrace/bun"
+
 	"github.com/freelylive/freely/internal/blob/disk"
 	"github.com/freelylive/freely/internal/bus"
 	"github.com/freelylive/freely/internal/bus/mem"
@@ -54,6 +56,9 @@ type liveParts struct {
 	thumbs  *thumbnail.Grabber
 	manager *live.Manager
 	web     *liveweb.Web
+	// onOpen runs in the transaction that opens a broadcast (alerts.go sets it before start:
+	// the went-live fan-out job is enqueued there). nil opens sessions with no hook.
+	onOpen live.OpenHook
 
 	ingest    *rtmp.Server
 	stopOnce  sync.Once
@@ -120,6 +125,14 @@ func newLive(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *s
 		Thumbnails:  lp.thumbs,
 		GracePeriod: cfg.Live.GracePeriod,
 		Logger:      logger.With("component", "live"),
+
+		// Late-bound: alerts are built after live (they need its bus) but before start.
+		OnOpen: func(ctx context.Context, tx bun.Tx, s *live.Session) error {
+			if lp.onOpen == nil {
+				return nil
+			}
+			return lp.onOpen(ctx, tx, s)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build live manager: %w", err)
