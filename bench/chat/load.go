@@ -79,6 +79,7 @@ type loadClient struct {
 	conn      *websocket.Conn
 	hist      histogram
 	delivered atomic.Int64
+	frames    atomic.Int64
 	ended     atomic.Bool
 }
 
@@ -111,6 +112,7 @@ func (c *loadClient) readLoop(w *window) {
 			}
 		}
 		now := time.Now().UnixNano()
+		c.frames.Add(1)
 		frame := buf
 		var local int64
 		for {
@@ -147,6 +149,15 @@ type result struct {
 	rss, peak        int64
 	cpu              float64 // cores used by the server while measuring
 	clientCPU        float64 // cores used by this load generator while measuring
+	frames           int64   // frames received by all clients during the window
+}
+
+func framesSeen(cs []*loadClient) int64 {
+	var n int64
+	for _, c := range cs {
+		n += c.frames.Load()
+	}
+	return n
 }
 
 func selfCPU() time.Duration {
@@ -246,12 +257,14 @@ func run(cfg config, clients int) (*result, error) {
 	time.Sleep(cfg.warmup)
 	_, _, cpu0, _ := procStats(srv.cmd.Process.Pid)
 	self0 := selfCPU()
+	frames0 := framesSeen(cs)
 	t0 := time.Now()
 	w.start.Store(t0.UnixNano())
 	time.Sleep(cfg.duration)
 	t1 := time.Now()
 	w.end.Store(t1.UnixNano())
 	self1 := selfCPU()
+	res.frames = framesSeen(cs) - frames0
 	rss, peak, cpu1, err := procStats(srv.cmd.Process.Pid)
 	if err != nil {
 		return nil, err
