@@ -63,6 +63,8 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) error {
 			SlotChannelPlayer: s.fillSlot(r, SlotChannelPlayer, in),
 			SlotChannelChat:   s.fillSlot(r, SlotChannelChat, in),
 			SlotChannelAfter:  s.fillSlot(r, SlotChannelAfter, in),
+			// Beside the name: the follow button.
+			SlotChannelActions: s.fillSlot(r, SlotChannelActions, in),
 		},
 	})
 }

@@ -51,6 +51,14 @@ const (
 	SlotChannelChat = "channel.chat"
 	// SlotChannelAfter follows the channel's introduction (replays, notices, ...).
 	SlotChannelAfter = "channel.after"
+	// SlotChannelActions sits beside the channel's name (follow button, ...).
+	SlotChannelActions = "channel.actions"
+	// SlotHeader is in the top bar of every page, before the account menu (alert bell, ...).
+	// Its sections run on every page render: keep their Load cheap.
+	SlotHeader = "layout.header"
+	// SlotSideNav follows the side navigation's links on every page (followed channels, ...).
+	// Like SlotHeader it runs on every page render.
+	SlotSideNav = "layout.sidenav"
 )
 
 // Section renders Template with the data Load returns into a slot. A nil result (or a Load
@@ -93,6 +101,15 @@ func (r *Router) Raw(pattern string, h http.Handler) { r.s.mux.Handle(pattern, h
 // Render writes a page inside the site layout; see Server.render.
 func (r *Router) Render(w http.ResponseWriter, req *http.Request, status int, p *Page) error {
 	return r.s.render(w, req, status, p)
+}
+
+// CSRFToken returns the form token of a logged-in visitor's request ("" when anonymous), for
+// section templates whose forms post without JavaScript (pages get it in Page.CSRFToken).
+func (r *Router) CSRFToken(req *http.Request) string {
+	if st := stateFrom(req.Context()); st != nil && st.session != nil {
+		return sessionCSRFToken(st.session.CSRFSecret)
+	}
+	return ""
 }
 
 // User returns the logged-in user of the request, or nil.

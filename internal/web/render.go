@@ -178,6 +178,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, p *P
 	p.Status = status
 	p.Nav = s.nav
 	p.BaseURL = s.baseURL
+	s.fillLayoutSlots(r, p)
 
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -199,6 +200,20 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, p *P
 		return nil
 	}
 	return nil
+}
+
+// fillLayoutSlots fills the slots of the layout itself (header, side navigation), which every
+// page has. Slots with no registered sections cost nothing.
+func (s *Server) fillLayoutSlots(r *http.Request, p *Page) {
+	for _, slot := range []string{SlotHeader, SlotSideNav} {
+		if len(s.sections[slot]) == 0 {
+			continue
+		}
+		if p.Slots == nil {
+			p.Slots = map[string][]Fragment{}
+		}
+		p.Slots[slot] = s.fillSlot(r, slot, SlotInput{Viewer: p.User})
+	}
 }
 
 func templateFuncs(cat *i18n.Catalog, as *assets, lang i18n.Lang) template.FuncMap {
