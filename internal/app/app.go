@@ -76,7 +76,15 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 		return err
 	}
 	defer lv.close()
-	plat, err := buildPlatform(ctx, cfg, logger, db, lv.extensions())
+	// Follows and alerts (alerts.go): built before live starts (they hand it the went-live
+	// hook), before the web front (their pages) and before the features that ask who follows
+	// whom (followers-only chat); the fan-out worker joins the job queue below.
+	al, err := newAlerts(ctx, logger, db, lv)
+	if err != nil {
+		return err
+	}
+	defer al.close()
+	plat, err := buildPlatform(ctx, cfg, logger, db, append(lv.extensions(), al.extensions()...))
 	if err != nil {
 		return err
 	}
@@ -86,7 +94,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 		return err
 	}
 
-	queue, err := startJobs(ctx, cfg, logger, db)
+	queue, err := startJobs(ctx, cfg, logger, db, al.queueUser())
 	if err != nil {
 		return err
 	}

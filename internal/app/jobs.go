@@ -16,10 +16,26 @@ import (
 // expiryInterval is how often expired sessions and one-time tokens are swept.
 const expiryInterval = time.Hour
 
+// queueUser is a feature that runs workers on the job queue or enqueues on it (alerts.go):
+// addWorkers registers its workers before the queue opens; opened, when set, receives the
+// open queue before it starts working.
+type queueUser struct {
+	addWorkers func(*river.Workers) error
+	opened     func(*jobs.Queue)
+}
+
 // startJobs opens the job queue on the application database, registers every worker this
-// node runs and starts working.
-func startJobs(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB) (*jobs.Queue, error) {
+// node runs (the platform's and the users') and starts working.
+func startJobs(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, users ...queueUser) (*jobs.Queue, error) {
 	workers := river.NewWorkers()
+	for _, u := range users {
+		if u.addWorkers == nil {
+			continue
+		}
+		if err := u.addWorkers(workers); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
+	}
 	expiry, err := jobs.AddExpiry(workers, db, expiryInterval, logger.With("component", "expiry"))
 	if err != nil {
 		return nil, fmt.Errorf("register expiry job: %w", err)
@@ -38,6 +54,11 @@ func startJobs(ctx context.Context, cfg *config.Config, logger *slog.Logger, db 
 	queue, err := jobs.Open(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open job queue: %w", err)
+	}
+	for _, u := range users {
+		if u.opened != nil {
+			u.opened(queue)
+		}
 	}
 	if err := queue.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start job queue: %w", err)
