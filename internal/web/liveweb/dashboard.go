@@ -1,6 +1,7 @@
 package liveweb
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/form"
 	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/store"
 	"github.com/freelylive/freely/internal/web"
 )
 
@@ -28,7 +30,7 @@ type dashboardView struct {
 	Viewers     string // formatted: "1,234"
 	Elapsed     string // "1:02:03"
 	EventsURL   string
-	Saved       string // "info" or "key" right after a save
+	Saved       string // "info", "key" or "ended" right after the action
 }
 
 // infoForm is the stream information form: the values shown and the message IDs of what
@@ -85,7 +87,7 @@ func (w *Web) dashboardPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	saved := r.URL.Query().Get("saved")
-	if saved != "info" && saved != "key" {
+	if saved != "info" && saved != "key" && saved != "ended" {
 		saved = ""
 	}
 	return w.renderDashboard(rw, r, http.StatusOK, ch, infoFormOf(info), saved)
@@ -181,6 +183,27 @@ func (w *Web) regenerateStreamKey(rw http.ResponseWriter, r *http.Request) error
 	w.log.InfoContext(r.Context(), "liveweb: stream key regenerated", "channel_id", ch.ID, "user_id", u.ID,
 		"request_id", web.RequestID(r.Context()))
 	http.Redirect(rw, r, "/dashboard?saved=key#stream-key", http.StatusSeeOther)
+	return nil
+}
+
+// endBroadcast ends the streamer's broadcast at once, without the grace period, and drops
+// the connected publisher: the way out when a leaked key is being used (reset the key
+// first, then end the broadcast). The form carries confirm=yes from the confirmation step.
+func (w *Web) endBroadcast(rw http.ResponseWriter, r *http.Request) error {
+	if r.PostForm.Get("confirm") != "yes" {
+		return &web.StatusError{Status: http.StatusBadRequest, Message: "live.end_confirm"}
+	}
+	ch, err := w.ownChannel(r)
+	if err != nil {
+		return err
+	}
+	err = w.opts.Live.EndBroadcast(r.Context(), ch.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // not live (any more): nothing to end
+		return fmt.Errorf("end broadcast of channel %d: %w", ch.ID, err)
+	}
+	w.log.InfoContext(r.Context(), "liveweb: broadcast ended by its streamer", "channel_id", ch.ID,
+		"request_id", web.RequestID(r.Context()))
+	http.Redirect(rw, r, "/dashboard?saved=ended", http.StatusSeeOther)
 	return nil
 }
 

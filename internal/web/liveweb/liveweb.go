@@ -26,6 +26,7 @@ type Live interface {
 	Viewers(handle string) int
 	StreamInfo(ctx context.Context, channelID int64) (*live.StreamInfo, error)
 	SetStreamInfo(ctx context.Context, channelID int64, in live.StreamInfoInput) (*live.StreamInfo, error)
+	EndBroadcast(ctx context.Context, channelID int64) error
 }
 
 // Channels is what the pages need from the channel service (channel.Service implements it).
@@ -135,6 +136,7 @@ func (w *Web) routes(r *web.Router) {
 	r.Handle("GET /dashboard", w.dashboardPage, web.LoggedIn())
 	r.Handle("POST /dashboard/stream-info", w.saveStreamInfo, web.Verified())
 	r.Handle("POST /dashboard/stream-key", w.regenerateStreamKey, web.Verified())
+	r.Handle("POST /dashboard/end", w.endBroadcast, web.Verified())
 	r.Handle("GET /api/v1/channels/{handle}/live", w.apiLiveStatus, web.JSON())
 	r.Handle("GET /api/v1/channels/{handle}/live/events", w.liveEvents, web.JSON())
 }

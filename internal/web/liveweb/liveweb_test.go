@@ -313,3 +313,40 @@ func TestSplitTagsAndStatusEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestEndBroadcastFromTheDashboard(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	u, ch := s.streamer("ender", true)
+	c := s.loggedIn(u)
+	pub := s.goLive(ch.StreamKey)
+	defer pub.Ended()
+	token := c.csrf("/dashboard")
+	c.get("/dashboard").wantContains(t, `action="/dashboard/end"`)
+
+	c.post("/dashboard/end", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
+	c.post("/dashboard/end", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
+	if _, ok := s.live.Live("ender"); !ok {
+		t.Fatal("a refused request ended the broadcast")
+	}
+	// Another streamer cannot end this broadcast: the route ends the caller's own channel.
+	other, _ := s.streamer("bystander", true)
+	oc := s.loggedIn(other)
+	oc.post("/dashboard/end", url.Values{"csrf_token": {oc.csrf("/dashboard")}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	if _, ok := s.live.Live("ender"); !ok {
+		t.Fatal("another user's request ended the broadcast")
+	}
+
+	c.post("/dashboard/end", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	if _, ok := s.live.Live("ender"); ok {
+		t.Fatal("the broadcast is still live after the streamer ended it")
+	}
+	sessions, err := s.live.History(context.Background(), ch.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || sessions[0].Open() {
+		t.Fatalf("sessions after ending: %+v", sessions)
+	}
+	c.get("/dashboard?saved=ended").wantContains(t, "방송을 종료했어요").wantNotContains(t, `class="dash-regen dash-end">`)
+}

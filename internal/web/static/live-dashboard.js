@@ -73,6 +73,8 @@
     root.querySelector(".dash-state-live").hidden = !live;
     root.querySelector(".dash-state-offline").hidden = live;
     root.querySelector(".dash-offline-sub").hidden = live;
+    var end = root.querySelector(".dash-end");
+    if (end) end.hidden = !live;
     set("[data-viewers]", formatCount(live ? st.viewers : 0));
     tick();
   }
