@@ -44,10 +44,20 @@ func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int
 	}
 	total, fresh := c.total, now.Sub(c.totalAt) < c.ttl
 	c.mu.Unlock()
-	if len(missing) == 0 && fresh {
+	if !fresh {
+		n, err := c.store.DocCount(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = n
+		c.mu.Lock()
+		c.total, c.totalAt = n, now
+		c.mu.Unlock()
+	}
+	if len(missing) == 0 {
 		return out, total, nil
 	}
-	df, total, err := c.store.DocFreq(ctx, missing)
+	df, err := c.store.DocFreq(ctx, missing)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -59,7 +69,6 @@ func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int
 		c.entries[t] = dfEntry{n: df[t], at: now}
 		out[t] = df[t]
 	}
-	c.total, c.totalAt = total, now
 	c.mu.Unlock()
 	return out, total, nil
 }

@@ -118,26 +118,41 @@ func band(score float64) int {
 // channels), then viewers, then the newest document (sessions and channels are indexed when
 // they start or are created, so the newest row is the most recent).
 func rank(s *scorer, cands []Candidate) {
-	bands := make(map[int64]int, len(cands))
+	type key struct {
+		band    int
+		live    bool
+		viewers int
+		doc     int64
+	}
+	keys := make([]key, len(cands))
+	order := make([]int, len(cands))
 	for i := range cands {
 		if s != nil && len(s.groups) > 0 {
 			cands[i].Score = s.score(&cands[i])
 		}
-		bands[cands[i].DocID] = band(cands[i].Score)
+		keys[i] = key{band(cands[i].Score), cands[i].Live, cands[i].Viewers, cands[i].DocID}
+		order[i] = i
 	}
-	slices.SortStableFunc(cands, func(a, b Candidate) int {
-		if c := cmp.Compare(bands[b.DocID], bands[a.DocID]); c != 0 {
+	// Sort positions, not candidates: a candidate carries its token lists.
+	slices.SortFunc(order, func(x, y int) int {
+		a, b := keys[x], keys[y]
+		if c := cmp.Compare(b.band, a.band); c != 0 {
 			return c
 		}
-		if a.Live != b.Live { // live channels first among equals
-			if a.Live {
+		if a.live != b.live { // live channels first among equals
+			if a.live {
 				return -1
 			}
 			return 1
 		}
-		if c := cmp.Compare(b.Viewers, a.Viewers); c != 0 {
+		if c := cmp.Compare(b.viewers, a.viewers); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.DocID, a.DocID) // the newest
+		return cmp.Compare(b.doc, a.doc) // the newest
 	})
+	sorted := make([]Candidate, len(cands))
+	for i, j := range order {
+		sorted[i] = cands[j]
+	}
+	copy(cands, sorted)
 }

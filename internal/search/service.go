@@ -31,9 +31,10 @@ type Store interface {
 	// Score and, for live sessions, Viewers are the caller's). IDs no longer indexed, and
 	// documents of suspended channels, are missing from the map.
 	Hits(ctx context.Context, docIDs []int64) (map[int64]Hit, error)
-	// DocFreq returns how many documents hold each of tokens (missing tokens: 0) and how
-	// many documents there are.
-	DocFreq(ctx context.Context, tokens []string) (df map[string]int, total int, err error)
+	// DocFreq returns how many documents hold each of tokens (missing tokens: 0).
+	DocFreq(ctx context.Context, tokens []string) (map[string]int, error)
+	// DocCount returns how many documents the index holds.
+	DocCount(ctx context.Context) (int, error)
 	// CategoryBySlug returns the category, store.ErrNotFound if none has the slug.
 	CategoryBySlug(ctx context.Context, slug string) (*channel.Category, error)
 	// SuggestionData returns what autocomplete suggests from.

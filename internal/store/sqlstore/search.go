@@ -213,12 +213,13 @@ func (ix *SearchIndex) IndexChannelTx(ctx context.Context, idb bun.IDB, ch *chan
 }
 
 // renameSessionsTx updates the channel field of the channel's session rows that still hold
-// another name: analysed once, written in one statement.
+// another name (or wait for analysis): analysed once, written in one statement.
 func (ix *SearchIndex) renameSessionsTx(ctx context.Context, idb bun.IDB, channelID int64, text string) error {
 	q := idb.NewUpdate().Model((*searchDocRow)(nil)).
 		Set("channel_text = ?", text).
 		Set("rev = rev + 1").
-		Where("channel_id = ? AND kind = ? AND channel_text <> ?", channelID, search.DocSession, text)
+		Where("channel_id = ? AND kind = ? AND (channel_text <> ? OR analyzed < ?)",
+			channelID, search.DocSession, text, analysis.Version)
 	if toks, ok := ix.an.TryIndexTokens(text); ok {
 		q = q.Set("tok_channel = ?", strings.Join(toks, " "))
 	} else {

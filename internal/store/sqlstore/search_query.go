@@ -112,6 +112,9 @@ const (
 		JOIN channels AS c ON c.id = d.channel_id
 		WHERE search_fts_%[1]s MATCH ? AND f.rowid > ? AND NOT c.suspended
 		ORDER BY f.rowid ASC LIMIT ?`
+	// PostgreSQL plans each search afresh: whether the GIN index or a newest-first walk of
+	// the section is faster depends on how common the words are, which a plan prepared once
+	// for any words cannot know. The section is a constant so the partial indexes apply.
 	postgresCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
 		FROM search_docs AS d
 		JOIN channels AS c ON c.id = d.channel_id
@@ -119,15 +122,16 @@ const (
 		ORDER BY d.id DESC LIMIT $3`
 )
 
-func (ix *SearchIndex) candidatesStmt(ctx context.Context, sec search.Section) (*sql.Stmt, error) {
+// queryCandidates runs the candidates query of a section: a statement prepared once on
+// SQLite, a freshly planned one on PostgreSQL.
+func (ix *SearchIndex) queryCandidates(ctx context.Context, sec search.Section, args ...any) (*sql.Rows, error) {
+	if ix.db.dialect == DialectPostgres {
+		return ix.db.sql.QueryContext(ctx, fmt.Sprintf(postgresCandidates, sectionName(sec)), args...)
+	}
 	ix.prepOnce.Do(func() {
-		q := sqliteCandidates
-		if ix.db.dialect == DialectPostgres {
-			q = postgresCandidates
-		}
 		ix.candStmts = map[search.Section]*sql.Stmt{}
 		for _, s := range search.Sections {
-			stmt, err := ix.db.sql.PrepareContext(ctx, fmt.Sprintf(q, sectionName(s)))
+			stmt, err := ix.db.sql.PrepareContext(ctx, fmt.Sprintf(sqliteCandidates, sectionName(s)))
 			if err != nil {
 				ix.prepErr = err
 				return
@@ -136,13 +140,13 @@ func (ix *SearchIndex) candidatesStmt(ctx context.Context, sec search.Section) (
 		}
 	})
 	if ix.prepErr != nil {
-		return nil, ix.prepErr
+		return nil, fmt.Errorf("prepare search query: %w", ix.prepErr)
 	}
 	stmt, ok := ix.candStmts[sec]
 	if !ok {
 		return nil, fmt.Errorf("unknown section %q", sec)
 	}
-	return stmt, nil
+	return stmt.QueryContext(ctx, args...)
 }
 
 // Candidates implements search.Store: the newest limit documents matching m. On SQLite FTS5
@@ -154,17 +158,13 @@ func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int
 	if err != nil {
 		return nil, err
 	}
-	stmt, err := ix.candidatesStmt(ctx, m.Section)
-	if err != nil {
-		return nil, fmt.Errorf("prepare search query: %w", Translate(err))
-	}
 	// Both statements take the bound as the negated ID: rowid > -before on SQLite,
 	// id < -(-before) on PostgreSQL.
 	before := m.BeforeID
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := stmt.QueryContext(ctx, ix.matchExpr(groups), -before, limit)
+	rows, err := ix.queryCandidates(ctx, m.Section, ix.matchExpr(groups), -before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
@@ -176,16 +176,24 @@ func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int
 		if err := rows.Scan(&c.DocID, &c.ChannelID, &c.Live, &c.Viewers, &name, &tags, &body, &chText); err != nil {
 			return nil, fmt.Errorf("search candidates: %w", Translate(err))
 		}
-		c.Tokens[search.FieldName] = strings.Fields(name)
-		c.Tokens[search.FieldTags] = strings.Fields(tags)
-		c.Tokens[search.FieldBody] = strings.Fields(body)
-		c.Tokens[search.FieldChannel] = strings.Fields(chText)
+		c.Tokens[search.FieldName] = splitTokens(name)
+		c.Tokens[search.FieldTags] = splitTokens(tags)
+		c.Tokens[search.FieldBody] = splitTokens(body)
+		c.Tokens[search.FieldChannel] = splitTokens(chText)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
 	return out, nil
+}
+
+// splitTokens splits a stored token list (single spaces, as written by setTokens).
+func splitTokens(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
 }
 
 // hitsChunk is how many document IDs one prepared Hits statement takes; shorter lists are
@@ -272,22 +280,24 @@ func scanHits(ctx context.Context, stmt *sql.Stmt, args []any, out map[int64]sea
 	return Translate(rows.Err())
 }
 
-// DocFreq implements search.Store. SQLite reads FTS5's vocabulary table; PostgreSQL counts
-// through the GIN index. The service caches the answers.
-func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string]int, int, error) {
+// DocFreq implements search.Store. SQLite reads FTS5's vocabulary tables; PostgreSQL counts
+// through the GIN indexes. The service caches the answers.
+func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string]int, error) {
 	idb := ix.db.bun
-	total, err := idb.NewSelect().TableExpr("search_docs").Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count search documents: %w", Translate(err))
-	}
 	df := make(map[string]int, len(tokens))
 	for _, tok := range tokens {
 		if err := checkToken(tok); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		var n int
+		var err error
 		if ix.db.dialect == DialectPostgres {
-			err = idb.NewRaw(`SELECT count(*) FROM search_docs WHERE vec @@ ?::tsquery`, tsqueryQuote(tok)).Scan(ctx, &n)
+			// One count per section, so each can use its partial GIN index.
+			err = idb.NewRaw(`SELECT
+				(SELECT count(*) FROM search_docs WHERE section = 'live' AND vec @@ ?0::tsquery) +
+				(SELECT count(*) FROM search_docs WHERE section = 'past' AND vec @@ ?0::tsquery) +
+				(SELECT count(*) FROM search_docs WHERE section = 'chan' AND vec @@ ?0::tsquery)`,
+				tsqueryQuote(tok)).Scan(ctx, &n)
 		} else {
 			err = idb.NewRaw(`SELECT coalesce(sum(doc), 0) FROM (
 				SELECT doc FROM search_vocab_live WHERE term = ?0 UNION ALL
@@ -295,11 +305,20 @@ func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string
 				SELECT doc FROM search_vocab_chan WHERE term = ?0)`, tok).Scan(ctx, &n)
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("document frequency of %q: %w", tok, Translate(err))
+			return nil, fmt.Errorf("document frequency of %q: %w", tok, Translate(err))
 		}
 		df[tok] = n
 	}
-	return df, int(total), nil
+	return df, nil
+}
+
+// DocCount implements search.Store.
+func (ix *SearchIndex) DocCount(ctx context.Context) (int, error) {
+	n, err := ix.db.bun.NewSelect().TableExpr("search_docs").Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count search documents: %w", Translate(err))
+	}
+	return int(n), nil
 }
 
 // Generation implements search.Store.

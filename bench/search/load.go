@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/freelylive/freely/internal/search"
+	"github.com/freelylive/freely/internal/search/analysis"
+)
+
+// server exposes the search service over HTTP on loopback the way the site's JSON API
+// would: decode the query, call the service, encode the result.
+type server struct {
+	svc *search.Service
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var body any
+	switch r.URL.Path {
+	case "/search":
+		res, err := s.svc.Search(r.Context(), search.Query{Text: q.Get("q"), Category: q.Get("category")})
+		if err != nil {
+			if errors.Is(err, search.ErrEmptyQuery) || errors.Is(err, search.ErrQueryTooLong) {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		body = res
+	case "/autocomplete":
+		body = s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func serve(ctx context.Context, svc *search.Service) (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: &server{svc: svc}, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	return ln.Addr().String(), func() {
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+// workload draws requests the way people search the site: mostly one popular tag, sometimes
+// two words, a title word, a category filter; autocomplete prefixes of one to four
+// characters of tags and titles, a fifth of them as 초성.
+type workload struct {
+	tags     []string // weighted by use: popular tags appear often
+	words    []string
+	cats     []string
+	prefixes []string
+}
+
+func newWorkload(c *corpus) *workload {
+	w := &workload{}
+	seenWord := map[string]bool{}
+	for i, s := range c.streams {
+		w.tags = append(w.tags, c.tags[i]...)
+		for _, word := range strings.Fields(s.Title) {
+			if k := analysis.Key(word); len([]rune(k)) >= 2 && !seenWord[k] {
+				seenWord[k] = true
+				w.words = append(w.words, word)
+			}
+		}
+		w.cats = append(w.cats, s.Category)
+	}
+	for _, t := range append(slices.Clone(w.tags), w.words...) {
+		runes := []rune(analysis.Key(t))
+		if len(runes) == 0 {
+			continue
+		}
+		n := 1 + len(t)%min(4, len(runes))
+		w.prefixes = append(w.prefixes, string(runes[:n]))
+		if len(w.prefixes)%5 == 0 {
+			cho := []rune(analysis.Choseong(string(runes)))
+			w.prefixes = append(w.prefixes, string(cho[:min(len(cho), 2+len(t)%3)]))
+		}
+	}
+	return w
+}
+
+func (w *workload) searchURL(r *rand.Rand, base string) string {
+	q := url.Values{}
+	switch n := r.IntN(10); {
+	case n < 6:
+		q.Set("q", w.tags[r.IntN(len(w.tags))])
+	case n < 8:
+		q.Set("q", w.tags[r.IntN(len(w.tags))]+" "+w.tags[r.IntN(len(w.tags))])
+	case n < 9:
+		q.Set("q", w.words[r.IntN(len(w.words))])
+	default:
+		q.Set("q", w.tags[r.IntN(len(w.tags))])
+		q.Set("category", w.cats[r.IntN(len(w.cats))])
+	}
+	return base + "/search?" + q.Encode()
+}
+
+func (w *workload) autocompleteURL(r *rand.Rand, base string) string {
+	return base + "/autocomplete?q=" + url.QueryEscape(w.prefixes[r.IntN(len(w.prefixes))])
+}
+
+// result summarises one load run.
+type result struct {
+	Requests   int
+	Errors     int
+	Status4xx  int
+	Duration   time.Duration
+	Throughput float64 // requests per second completed
+	P50, P90   time.Duration
+	P99, Max   time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%d requests in %v (%.0f/s), p50 %v, p90 %v, p99 %v, max %v, errors %d, 4xx %d",
+		r.Requests, r.Duration.Round(time.Millisecond), r.Throughput, r.P50.Round(time.Microsecond),
+		r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond), r.Errors, r.Status4xx)
+}
+
+// run sends requests for d. With rate > 0 they are scheduled at that rate and latency is
+// measured from the scheduled time (a slow server cannot hide queueing by slowing the
+// client); with rate 0, clients send back to back (closed loop) to find the throughput.
+func run(ctx context.Context, d time.Duration, clients int, rate float64, next func(r *rand.Rand) string) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients * 2, MaxConnsPerHost: clients * 2}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      int
+		bad       int
+	)
+	record := func(lat time.Duration, status int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil || status >= 500:
+			errs++
+		case status >= 400:
+			bad++
+		}
+		latencies = append(latencies, lat)
+	}
+	do := func(r *rand.Rand, scheduled time.Time) {
+		resp, err := hc.Get(next(r))
+		status := 0
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			status = resp.StatusCode
+		}
+		record(time.Since(scheduled), status, err)
+	}
+
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	if rate <= 0 {
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(i), 7))
+				for time.Now().Before(end) && ctx.Err() == nil {
+					do(r, time.Now())
+				}
+			}()
+		}
+	} else {
+		// A dispatcher hands scheduled send times to a pool of senders.
+		slots := make(chan time.Time, clients*4)
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(i), 11))
+				for at := range slots {
+					do(r, at)
+				}
+			}()
+		}
+		interval := time.Duration(float64(time.Second) / rate)
+		for at := start; at.Before(end) && ctx.Err() == nil; at = at.Add(interval) {
+			if wait := time.Until(at); wait > 0 {
+				time.Sleep(wait) // pacing the schedule, not synchronising anything
+			}
+			if time.Now().After(end) {
+				// The server fell so far behind that sends are still queued at the end:
+				// what was not sent counts against throughput, not as an error.
+				break
+			}
+			slots <- at
+		}
+		close(slots)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
+	}
+	res := result{Requests: len(latencies), Errors: errs, Status4xx: bad, Duration: elapsed,
+		Throughput: float64(len(latencies)) / elapsed.Seconds(), P50: pct(0.50), P90: pct(0.90), P99: pct(0.99)}
+	if len(latencies) > 0 {
+		res.Max = latencies[len(latencies)-1]
+	}
+	return res
+}
+
+// inProcess measures the service itself, without HTTP, for n sequential calls.
+func inProcess(ctx context.Context, svc *search.Service, w *workload, n int, autocomplete bool) result {
+	r := rand.New(rand.NewPCG(3, 5))
+	lat := make([]time.Duration, 0, n)
+	errs := 0
+	start := time.Now()
+	for range n {
+		t0 := time.Now()
+		if autocomplete {
+			svc.Autocomplete(w.prefixes[r.IntN(len(w.prefixes))], search.DefaultSuggestions)
+		} else {
+			u, _ := url.Parse(w.searchURL(r, ""))
+			q := u.Query()
+			if _, err := svc.Search(ctx, search.Query{Text: q.Get("q"), Category: q.Get("category")}); err != nil &&
+				!errors.Is(err, search.ErrEmptyQuery) {
+				if errs == 0 {
+					log.Printf("first search error: %v", err)
+				}
+				errs++
+			}
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return result{Requests: n, Errors: errs, Duration: elapsed, Throughput: float64(n) / elapsed.Seconds(),
+		P50: lat[n/2], P90: lat[n*9/10], P99: lat[n*99/100], Max: lat[n-1]}
+}

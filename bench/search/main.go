@@ -1,0 +1,229 @@
+// Command search-bench loads a large synthetic directory (channels and live sessions
+// recombined from the Korean stream snapshot) into SQLite or PostgreSQL, builds the search
+// index with the reindex code, and measures search and autocomplete over HTTP on loopback
+// with concurrent clients. Figures go to bench/README.md.
+//
+//	go run ./bench/search -db /tmp/bench.db
+//	go run ./bench/search -db 'postgres://postgres@127.0.0.1:5432/bench?sslmode=disable'
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/freelylive/freely/internal/search"
+	"github.com/freelylive/freely/internal/search/analysis"
+	"github.com/freelylive/freely/internal/store/sqlstore"
+)
+
+func main() {
+	var (
+		dbURL    = flag.String("db", filepath.Join(os.TempDir(), "freely-search-bench.db"), "SQLite file or postgres:// URL (an empty database is filled; a filled one is reused)")
+		channels = flag.Int("channels", 50_000, "channels to generate")
+		sessions = flag.Int("sessions", 100_000, "live sessions to generate")
+		liveN    = flag.Int("live", 2_000, "sessions still live (one per channel)")
+		clients  = flag.Int("clients", 32, "concurrent HTTP clients")
+		dur      = flag.Duration("duration", 15*time.Second, "length of each measured run")
+		rate     = flag.Float64("rate", 2000, "search requests per second for the fixed-rate run")
+		acRate   = flag.Float64("ac-rate", 2000, "autocomplete requests per second for the fixed-rate run")
+		window   = flag.Int("window", 0, "documents ranked per section (0: the service default)")
+		reindex  = flag.Bool("reindex", false, "rebuild the index even when the database is already filled")
+		profile  = flag.String("cpuprofile", "", "write a CPU profile of the in-process search run to this file")
+	)
+	flag.Parse()
+	cpuProfile = *profile
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	if err := bench(ctx, *dbURL, *channels, *sessions, *liveN, *clients, *dur, *rate, *acRate, *window, *reindex); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// cpuProfile, when set, makes the run stop after a profiled in-process search run.
+var cpuProfile string
+
+func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients int, dur time.Duration, rate, acRate float64, window int, forceReindex bool) error {
+	fmt.Printf("go %s, %d CPUs (GOMAXPROCS %d)\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	start := time.Now()
+	an := analysis.New(analysis.Options{})
+	if err := an.Wait(ctx); err != nil {
+		return err
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("analyzer: dictionary loaded in %v, heap %d MB\n", an.LoadDuration().Round(time.Millisecond), ms.HeapAlloc>>20)
+	_ = start
+
+	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: dbURL, MaxOpenConns: 2 * clients})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Printf("database: %s\n", db.Dialect())
+	c, err := loadCorpus()
+	if err != nil {
+		return err
+	}
+	n, err := db.Bun().NewSelect().TableExpr("live_sessions").Count(ctx)
+	if err != nil {
+		return err
+	}
+	ix := sqlstore.NewSearchIndex(db, an)
+	if n == 0 {
+		t := time.Now()
+		if err := generate(ctx, db, c, channels, sessions, liveN, 42); err != nil {
+			return err
+		}
+		fmt.Printf("generated %d channels and %d sessions (%d live) in %v\n", channels, sessions, liveN, time.Since(t).Round(time.Millisecond))
+		forceReindex = true
+	}
+	if forceReindex {
+		before, err := indexSize(ctx, db)
+		if err != nil {
+			return err
+		}
+		bar := progressbar.NewOptions(1, progressbar.OptionSetDescription("reindex"), progressbar.OptionShowCount(),
+			progressbar.OptionSetWriter(os.Stderr), progressbar.OptionThrottle(200*time.Millisecond))
+		t := time.Now()
+		if err := ix.Reindex(ctx, func(done, total int) {
+			bar.ChangeMax(total)
+			_ = bar.Set(done)
+		}); err != nil {
+			return err
+		}
+		_ = bar.Finish()
+		took := time.Since(t)
+		after, err := indexSize(ctx, db)
+		if err != nil {
+			return err
+		}
+		docs, _ := db.Bun().NewSelect().TableExpr("search_docs").Count(ctx)
+		fmt.Printf("\nindexed %d documents in %v (%.0f documents/s); index size %s (before %s)\n",
+			docs, took.Round(time.Millisecond), float64(docs)/took.Seconds(), mib(after), mib(before))
+	}
+
+	svc, err := search.New(search.Options{Store: ix, Analyzer: an, Window: window})
+	if err != nil {
+		return err
+	}
+	uncached, err := search.New(search.Options{Store: ix, Analyzer: an, Window: window, RankCache: -1})
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	if err := svc.RefreshAutocomplete(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("autocomplete built in %v\n", time.Since(t).Round(time.Millisecond))
+
+	if dur <= 0 {
+		return nil
+	}
+	w := newWorkload(c)
+	base, stop, err := serve(ctx, svc)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	base = "http://" + base
+
+	fmt.Println("\nin process, one caller:")
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		fmt.Println("  search, no rank cache", inProcess(ctx, uncached, w, 2000, false))
+		pprof.StopCPUProfile()
+		f.Close()
+		if f, err = os.Create(cpuProfile + ".cached"); err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		fmt.Println("  search", inProcess(ctx, svc, w, 4000, false))
+		pprof.StopCPUProfile()
+		f.Close()
+		return nil
+	}
+	fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
+	fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
+	fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
+
+	searchURL := func(r *rand.Rand) string { return w.searchURL(r, base) }
+	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }
+	fmt.Println("\nHTTP on loopback:")
+	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
+	fmt.Printf("  search, %d clients back to back:   %v\n", clients, run(ctx, dur, clients, 0, searchURL))
+	uncachedBase, stopUncached, err := serve(ctx, uncached)
+	if err != nil {
+		return err
+	}
+	defer stopUncached()
+	uncachedURL := func(r *rand.Rand) string { return w.searchURL(r, "http://"+uncachedBase) }
+	fmt.Printf("  search without rank cache, %d clients back to back: %v\n", clients, run(ctx, dur, clients, 0, uncachedURL))
+	fmt.Printf("  search at %.0f/s:                  %v\n", rate, run(ctx, dur, clients*4, rate, searchURL))
+	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, run(ctx, dur, clients, 0, acURL))
+	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, run(ctx, dur, clients*4, acRate, acURL))
+	return nil
+}
+
+// indexSize reports the bytes the search index occupies: on SQLite the pages of the
+// search_* tables and indexes (dbstat), on PostgreSQL search_docs with its indexes and
+// TOAST.
+func indexSize(ctx context.Context, db *sqlstore.DB) (int64, error) {
+	var n int64
+	q := `SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'search%' OR name LIKE 'ix_search%' OR name LIKE 'sqlite_autoindex_search%'`
+	if db.Dialect() == sqlstore.DialectPostgres {
+		q = `SELECT pg_total_relation_size('search_docs')`
+	}
+	if err := db.Bun().NewRaw(q).Scan(ctx, &n); err != nil {
+		if strings.Contains(err.Error(), "dbstat") {
+			return -1, nil
+		}
+		return 0, fmt.Errorf("index size: %w", err)
+	}
+	return n, nil
+}
+
+func mib(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// cpuTimed runs f and adds the process CPU time it used per request: on a shared machine the
+// wall clock says more about the neighbours than about the code.
+func cpuTimed(f func() result) string {
+	before := cpuTime()
+	r := f()
+	used := cpuTime() - before
+	return fmt.Sprintf("%v; CPU %v per request", r, (used / time.Duration(max(1, r.Requests))).Round(time.Microsecond))
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
