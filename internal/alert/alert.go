@@ -43,9 +43,10 @@ const (
 	// MaxBatchSize bounds Options.BatchSize: one batch holds SQLite's write lock, and a huge
 	// one would stall every other writer for its whole length.
 	MaxBatchSize = 50000
-	// DefaultMaxRate is the fan-out's pace: a million followers in five seconds. Measured on
-	// two cores with SQLite, pacing at this rate took no longer than running flat out under
-	// load and kept page p99 within 1.3× of idle, where flat out it grew 4–8× (bench/README.md).
+	// DefaultMaxRate is the fan-out's pace: a million followers in five seconds. On the
+	// shared two-core benchmark box, SQLite fan-outs paced at this rate finished no later
+	// than flat-out ones (which starve for CPU under load) and page p99 rose about half as
+	// much (bench/README.md).
 	DefaultMaxRate = 200_000
 	// DefaultListLimit and MaxListLimit size one page of a user's alert list.
 	DefaultListLimit = 20

@@ -124,24 +124,31 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64) (*Subscription, error
 	s := &Subscription{hub: h, userID: userID, ch: make(chan Push, h.buffer)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrHubClosed
-	}
-	u := h.users[userID]
-	if u == nil {
-		// The first page of this user on this node: listen to their topic. Subscribing
-		// under h.mu keeps a second Subscribe from racing to subscribe twice; the bus never
-		// calls back into the Hub, so this cannot deadlock.
+	for {
+		if h.closed {
+			return nil, ErrHubClosed
+		}
+		if u := h.users[userID]; u != nil {
+			u.subs[s] = struct{}{}
+			return s, nil
+		}
+		// The first page of this user on this node: listen to their topic. The bus may
+		// take a network round trip (Redis), so the Hub is not held meanwhile; if another
+		// page of the user won the race, its subscription is used and this one dropped.
+		h.mu.Unlock()
 		topic, err := h.bus.Subscribe(ctx, UserTopic(userID))
+		h.mu.Lock()
 		if err != nil {
 			return nil, fmt.Errorf("alert: hub subscribe user %d: %w", userID, err)
 		}
-		u = &hubUser{subs: make(map[*Subscription]struct{}), topic: topic}
-		h.users[userID] = u
+		if h.closed || h.users[userID] != nil {
+			topic.Close()
+			continue
+		}
+		h.users[userID] = &hubUser{subs: map[*Subscription]struct{}{s: {}}, topic: topic}
 		h.wg.Go(func() { h.readUser(userID, topic) })
+		return s, nil
 	}
-	u.subs[s] = struct{}{}
-	return s, nil
 }
 
 // readFanOut delivers each fan-out batch to the recipients subscribed on this node.
@@ -191,10 +198,12 @@ func (h *Hub) readUser(userID int64, sub bus.Subscription) {
 // deliverLocked hands push to every subscription of u without waiting; h.mu is held.
 func (h *Hub) deliverLocked(u *hubUser, push Push) {
 	for s := range u.subs {
+		// Counted before the send, so a reader that got the push also sees it counted.
+		h.delivered.Add(1)
 		select {
 		case s.ch <- push:
-			h.delivered.Add(1)
 		default:
+			h.delivered.Add(^uint64(0))
 			s.dropped.Add(1)
 			h.dropped.Add(1)
 		}

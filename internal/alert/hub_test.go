@@ -3,6 +3,7 @@ package alert_test
 import (
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/freelylive/freely/internal/alert"
@@ -109,5 +110,53 @@ func TestHubSubscriptionLifecycle(t *testing.T) {
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("closing a subscription of a closed hub: %v", err)
+	}
+}
+
+// Pages of one user opening at once share one subscription to the user's topic: each gets
+// every message exactly once.
+func TestHubConcurrentSubscribes(t *testing.T) {
+	t.Parallel()
+	b := mem.New(mem.Options{})
+	defer b.Close()
+	hub := alert.NewHub(b, alert.HubOptions{})
+	if err := hub.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	const pages = 16
+	subs := make(chan *alert.Subscription, pages)
+	var wg sync.WaitGroup
+	for range pages {
+		wg.Go(func() {
+			s, err := hub.Subscribe(t.Context(), 42)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			subs <- s
+		})
+	}
+	wg.Wait()
+	close(subs)
+	data, err := json.Marshal(map[string]any{"v": 1, "push": map[string]any{"type": "unread", "unread": 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(t.Context(), alert.UserTopic(42), data); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for s := range subs {
+		n++
+		if p := receive(t, s); p.Type != alert.PushUnread || p.Unread == nil || *p.Unread != 7 {
+			t.Errorf("page got %+v", p)
+		}
+		if len(s.C()) != 0 {
+			t.Error("a page got the message twice")
+		}
+	}
+	if n != pages {
+		t.Fatalf("%d pages subscribed, want %d", n, pages)
 	}
 }
