@@ -84,7 +84,25 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 		return err
 	}
 	defer al.close()
-	plat, err := buildPlatform(ctx, cfg, logger, db, append(lv.extensions(), al.extensions()...))
+	// Search (search.go): from here on every store write keeps the search index in sync (the
+	// Korean dictionary loads in the background; writes made meanwhile are analysed once it
+	// is ready); its pages join the web front as an extension. Deferred after lv.close, so it
+	// stops before the bus and the database go.
+	sr, err := newSearch(ctx, logger, db, lv)
+	if err != nil {
+		return err
+	}
+	defer sr.close()
+	// Live chat (chat.go): the hub rides live video's bus; followers-only mode asks the follow
+	// service; its pages join the web front as an extension. Deferred after lv.close, al.close
+	// and the database's Close, so it runs before them: sockets close and every accepted
+	// message is written before the bus and the database go.
+	ct, err := newChat(cfg, logger, db, lv.bus, al.follows)
+	if err != nil {
+		return err
+	}
+	defer ct.close(ctx)
+	plat, err := buildPlatform(ctx, cfg, logger, db, append(append(append(lv.extensions(), ct.extensions()...), al.extensions()...), sr.extension()))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,370 @@
+package chatweb_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/freelylive/freely/internal/account"
+	"github.com/freelylive/freely/internal/bus/mem"
+	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/chat"
+	"github.com/freelylive/freely/internal/store/sqlstore"
+	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
+	"github.com/freelylive/freely/internal/web"
+	"github.com/freelylive/freely/internal/web/chatweb"
+)
+
+// site is the web front with the chat extension on a real, migrated database, a real chat
+// hub and an in-process bus, served by httptest.
+type site struct {
+	t        *testing.T
+	db       *sqlstore.DB
+	accounts *account.Service
+	channels *channel.Service
+	hub      *chat.Hub
+	srv      *httptest.Server
+}
+
+const password = "correct horse battery"
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db := sqltest.SQLite(t)
+	b := mem.New(mem.Options{})
+	t.Cleanup(func() { b.Close() })
+	accounts := account.NewService(account.Options{
+		Store: db, Mailer: account.LogMailer{Logger: logger}, BaseURL: "http://example.test",
+		PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger,
+	})
+	channels := channel.NewService(channel.Options{Store: db, Logger: logger})
+	hub, err := chat.NewHub(chat.Options{Store: sqlstore.NewChatStore(db), Bus: b, Channels: db, Users: db, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close(context.Background()) })
+	cw, err := chatweb.New(chatweb.Options{Hub: hub, Channels: channels, Users: db, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := web.New(web.Options{
+		Accounts: accounts, Channels: channels, Logger: logger, BaseURL: "http://example.test",
+		SecretKey: []byte("a test secret key that is long enough"), Extensions: []web.Extension{cw.Extension()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ws.Close)
+	srv := httptest.NewServer(ws)
+	t.Cleanup(srv.Close)
+	return &site{t: t, db: db, accounts: accounts, channels: channels, hub: hub, srv: srv}
+}
+
+// user creates a user with a channel (handle = nickname's channel).
+func (s *site) user(handle, nick string, verified bool) (*account.User, *channel.Channel) {
+	s.t.Helper()
+	ctx := context.Background()
+	hash, err := s.accounts.HashPassword(password)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var at time.Time
+	if verified {
+		at = time.Now()
+	}
+	u, err := s.accounts.ImportUser(ctx, account.SignUpInput{
+		Email: handle + "@example.com", Password: password, Nickname: nick, Handle: handle,
+	}, hash, at)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ch, err := s.channels.ByOwner(ctx, u.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u, ch
+}
+
+type client struct {
+	t     *testing.T
+	s     *site
+	http  *http.Client
+	token string
+}
+
+func (s *site) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (s *site) loggedIn(u *account.User) *client {
+	s.t.Helper()
+	token, _, _, err := s.accounts.LogIn(context.Background(), u.Email, password, account.SessionMeta{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := s.anon()
+	c.token = token
+	base, _ := url.Parse(s.srv.URL)
+	c.http.Jar.SetCookies(base, []*http.Cookie{{Name: "freely_session", Value: token, Path: "/"}})
+	return c
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(req *http.Request) response {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func (c *client) get(path string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.s.srv.URL+path, nil)
+	return c.do(req)
+}
+
+var csrfRE = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"`)
+
+// post sends a form with the CSRF token of a page the client can see (its own profile page
+// works for every logged-in user).
+func (c *client) post(path string, form url.Values) response {
+	c.t.Helper()
+	m := csrfRE.FindStringSubmatch(c.get("/").body)
+	if m == nil {
+		c.t.Fatal("no CSRF token on the home page")
+	}
+	form.Set("csrf_token", m[1]+m[2])
+	req, _ := http.NewRequest("POST", c.s.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", c.s.srv.URL)
+	return c.do(req)
+}
+
+func (r response) want(t *testing.T, status int, parts ...string) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body:\n%.2000s", r.status, status, r.body)
+	}
+	for _, p := range parts {
+		if !strings.Contains(r.body, p) {
+			t.Errorf("response does not contain %q; body:\n%.3000s", p, r.body)
+		}
+	}
+	return r
+}
+
+func TestDashboardOnlyForOwner(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	owner, ch := s.user("owner_one", "방장님", true)
+	other, _ := s.user("other_one", "다른사람", true)
+
+	// Anonymous visitors are sent to log in.
+	r := s.anon().get("/dashboard/chat")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+		t.Fatalf("anonymous dashboard: %d %q", r.status, r.header.Get("Location"))
+	}
+	// The owner sees their channel's settings.
+	s.loggedIn(owner).get("/dashboard/chat").want(t, http.StatusOK, "@"+ch.Handle, `action="/dashboard/chat/filter"`,
+		`action="/dashboard/chat/managers"`, `id="audit"`)
+	// Another user asking for the owner's channel is refused, and sees none of it.
+	r = s.loggedIn(other).get("/dashboard/chat?c=" + ch.Handle).want(t, http.StatusForbidden)
+	if strings.Contains(r.body, `action="/dashboard/chat/filter"`) {
+		t.Error("a refused dashboard still shows the filter form")
+	}
+	// Their own dashboard is their own channel's.
+	s.loggedIn(other).get("/dashboard/chat").want(t, http.StatusOK, "@other_one")
+}
+
+func TestManagerCannotReachOwnerSettings(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	ctx := context.Background()
+	owner, ch := s.user("owner_two", "방장둘", true)
+	mgr, _ := s.user("mgr_two", "매니저둘", true)
+	viewer, _ := s.user("viewer_two", "시청자둘", true)
+
+	oc := s.loggedIn(owner)
+	oc.post("/dashboard/chat/managers", url.Values{"name": {"매니저둘"}}).want(t, http.StatusSeeOther)
+	oc.get("/dashboard/chat").want(t, http.StatusOK, "매니저둘", "매니저 임명")
+	perms, err := s.hub.Permissions(ctx, mgr, ch.ID)
+	if err != nil || !perms.CanModerate || perms.CanManage {
+		t.Fatalf("manager permissions %+v, %v", perms, err)
+	}
+
+	mc := s.loggedIn(mgr)
+	mc.get("/dashboard/chat?c=" + ch.Handle).want(t, http.StatusForbidden)
+	mc.post("/dashboard/chat/filter", url.Values{"c": {ch.Handle}, "mode": {"off"}, "words": {"바보"}}).want(t, http.StatusForbidden)
+	mc.post("/dashboard/chat/managers", url.Values{"c": {ch.Handle}, "name": {"시청자둘"}}).want(t, http.StatusForbidden)
+	mc.post("/dashboard/chat/managers/dismiss", url.Values{"c": {ch.Handle}, "user": {itoa(mgr.ID)}}).want(t, http.StatusForbidden)
+	settings, err := s.hub.Settings(ctx, owner, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settings.FilterMode == "off" || len(settings.Words) != 0 {
+		t.Errorf("a manager changed the filter: %+v", settings)
+	}
+	if p, _ := s.hub.Permissions(ctx, viewer, ch.ID); p.CanModerate {
+		t.Error("a manager appointed another manager")
+	}
+
+	// The owner changes the filter and dismisses the manager; both show in the audit log.
+	oc.post("/dashboard/chat/filter", url.Values{"mode": {"block"}, "words": {"바보\n멍청이"}}).want(t, http.StatusSeeOther)
+	oc.post("/dashboard/chat/managers/dismiss", url.Values{"user": {itoa(mgr.ID)}}).want(t, http.StatusSeeOther)
+	oc.get("/dashboard/chat").want(t, http.StatusOK, "멍청이", `value="block" checked`, "매니저 해임", "필터 변경")
+	// Bad input is refused and changes nothing.
+	oc.post("/dashboard/chat/filter", url.Values{"mode": {"loud"}, "words": {"x"}}).want(t, http.StatusUnprocessableEntity)
+	oc.post("/dashboard/chat/managers/dismiss", url.Values{"user": {"abc"}}).want(t, http.StatusBadRequest)
+	if st, _ := s.hub.Settings(ctx, owner, ch.ID); st.FilterMode != "block" {
+		t.Errorf("filter after bad input: %q", st.FilterMode)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPagesEscapeUserText sends a message full of markup and bans with a reason full of
+// markup, then reads the dashboard's chat log and audit log: the text is escaped.
+func TestPagesEscapeUserText(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	ctx := context.Background()
+	owner, ch := s.user("owner_three", "방장셋", true)
+	evil, _ := s.user("evil_three", "악당셋", true)
+
+	// The message goes through the real socket, as a browser sends it.
+	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+	ec := s.loggedIn(evil)
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
+		HTTPClient: ec.http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	payload := `<script>alert("x")</script>`
+	msg, _ := json.Marshal(map[string]any{"v": 1, "t": "msg.send", "text": payload})
+	if err := conn.Write(ctx, websocket.MessageText, msg); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the message to come back to the sender: it was accepted.
+	readUntil(t, conn, `"t":"msg"`)
+	// The hub stores in batches; closing the socket does not matter, the log reads the store.
+	if err := s.hub.Ban(ctx, owner, ch.ID, evil.ID, `<b>spam</b>`); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		body = s.loggedIn(owner).get("/dashboard/chat?user=" + url.QueryEscape(evil.Nickname)).want(t, http.StatusOK).body
+		if strings.Contains(body, "&lt;script&gt;") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the batch writer flushes every 100 ms
+	}
+	for _, raw := range []string{payload, "<b>spam</b>"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("dashboard contains unescaped %q", raw)
+		}
+	}
+	for _, esc := range []string{"&lt;script&gt;", "&lt;b&gt;spam&lt;/b&gt;"} {
+		if !strings.Contains(body, esc) {
+			t.Errorf("dashboard lacks escaped %q", esc)
+		}
+	}
+	// The channel page (the panel) renders no user text on the server at all, and carries
+	// the socket path for its script.
+	s.anon().get("/c/"+ch.Handle).want(t, http.StatusOK, `data-socket="/api/v1/chat/`+ch.Handle+`/ws"`, "로그인하고 채팅에 참여하세요")
+}
+
+// TestSocketIdentityAndOrigin: the socket takes the user from the session cookie and refuses
+// another site's page.
+func TestSocketIdentityAndOrigin(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	ctx := context.Background()
+	_, ch := s.user("owner_four", "방장넷", true)
+	viewer, _ := s.user("viewer_four", "시청자넷", true)
+	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+
+	vc := s.loggedIn(viewer)
+	_, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
+		HTTPClient: vc.http, HTTPHeader: http.Header{"Origin": {"https://evil.example"}},
+	})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: err %v, resp %v", err, resp)
+	}
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
+		HTTPClient: vc.http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	state := readUntil(t, conn, `"t":"state"`)
+	if !strings.Contains(state, `"nick":"시청자넷"`) || !strings.Contains(state, `"can_send":true`) {
+		t.Errorf("state of a logged-in viewer: %s", state)
+	}
+	if strings.Contains(state, "@example.com") {
+		t.Error("the state event carries an e-mail address")
+	}
+	// An unknown channel is reported inside the socket and closed with 4004.
+	bad, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.srv.URL, "http")+"/api/v1/chat/nobody_here/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {s.srv.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.CloseNow()
+	for {
+		_, _, err := bad.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) != 4004 {
+				t.Errorf("unknown channel closed with %v", err)
+			}
+			break
+		}
+	}
+}
+
+// readUntil reads frames until one contains want and returns it.
+func readUntil(t *testing.T, conn *websocket.Conn, want string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", want, err)
+		}
+		if strings.Contains(string(data), want) {
+			return string(data)
+		}
+	}
+}
