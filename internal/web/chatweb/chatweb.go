@@ -35,10 +35,10 @@ type Options struct {
 	// socket, such as the site's public host behind a proxy. The request's own host always may.
 	OriginPatterns []string
 	// Users names the people in the audit log; without it the log shows user ids only.
-	Users  interface {
+	Users interface {
 		UserByID(ctx context.Context, id int64) (*account.User, error)
 	}
-	Logger         *slog.Logger
+	Logger *slog.Logger
 }
 
 // Web holds the extension's handlers. Create it with New and give Extension() to web.New.

@@ -196,7 +196,7 @@ func TestDashboardOnlyForOwner(t *testing.T) {
 	s.loggedIn(owner).get("/dashboard/chat").want(t, http.StatusOK, "@"+ch.Handle, `action="/dashboard/chat/filter"`,
 		`action="/dashboard/chat/managers"`, `id="audit"`)
 	// Another user asking for the owner's channel is refused, and sees none of it.
-	r = s.loggedIn(other).get("/dashboard/chat?c=" + ch.Handle).want(t, http.StatusForbidden)
+	r = s.loggedIn(other).get("/dashboard/chat?c="+ch.Handle).want(t, http.StatusForbidden)
 	if strings.Contains(r.body, `action="/dashboard/chat/filter"`) {
 		t.Error("a refused dashboard still shows the filter form")
 	}
@@ -221,7 +221,7 @@ func TestManagerCannotReachOwnerSettings(t *testing.T) {
 	}
 
 	mc := s.loggedIn(mgr)
-	mc.get("/dashboard/chat?c=" + ch.Handle).want(t, http.StatusForbidden)
+	mc.get("/dashboard/chat?c="+ch.Handle).want(t, http.StatusForbidden)
 	mc.post("/dashboard/chat/filter", url.Values{"c": {ch.Handle}, "mode": {"off"}, "words": {"바보"}}).want(t, http.StatusForbidden)
 	mc.post("/dashboard/chat/managers", url.Values{"c": {ch.Handle}, "name": {"시청자둘"}}).want(t, http.StatusForbidden)
 	mc.post("/dashboard/chat/managers/dismiss", url.Values{"c": {ch.Handle}, "user": {itoa(mgr.ID)}}).want(t, http.StatusForbidden)
@@ -283,7 +283,7 @@ func TestPagesEscapeUserText(t *testing.T) {
 	var body string
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		body = s.loggedIn(owner).get("/dashboard/chat?user=" + url.QueryEscape(evil.Nickname)).want(t, http.StatusOK).body
+		body = s.loggedIn(owner).get("/dashboard/chat?user="+url.QueryEscape(evil.Nickname)).want(t, http.StatusOK).body
 		if strings.Contains(body, "&lt;script&gt;") || time.Now().After(deadline) {
 			break
 		}
