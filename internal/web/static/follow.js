@@ -69,6 +69,9 @@
   var bell = document.querySelector("[data-alert-bell]");
   var badge = bell ? bell.querySelector(".bell-count") : null;
   var stack = document.querySelector("[data-toast-stack]");
+  // The stack is rendered in the top bar, whose backdrop filter would pin "fixed" children to
+  // the bar itself: move it to the body so toasts sit at the corner of the window.
+  if (stack && stack.parentNode !== document.body) { document.body.appendChild(stack); }
 
   function setUnread(n) {
     if (!badge) { return; }
@@ -78,6 +81,14 @@
     badge.textContent = label;
     badge.hidden = n === 0;
     badge.title = bell.getAttribute("data-label-unread").replace("%s", label);
+    // The alert list's own counter and "mark all read" follow the bell.
+    var counter = document.querySelector("[data-alerts-unread]");
+    if (counter) {
+      counter.textContent = counter.getAttribute("data-label").replace("%s", label);
+      counter.hidden = n === 0;
+    }
+    var all = document.querySelector("[data-alerts-read-all]");
+    if (all) { all.hidden = n === 0; }
   }
   function unread() { return badge ? parseInt(badge.getAttribute("data-unread"), 10) || 0 : 0; }
 
@@ -160,9 +171,6 @@
       api("POST", "/api/v1/alerts/read-all").then(function () {
         document.querySelectorAll("[data-alert-id].is-unread").forEach(markItemRead);
         setUnread(0);
-        readAll.hidden = true;
-        var c = document.querySelector("[data-alerts-unread]");
-        if (c) { c.hidden = true; }
       }).catch(function (err) { toast(null, err.message); });
     });
   }
