@@ -11,7 +11,7 @@ const catchAllPattern = "/"
 func (s *Server) routes() {
 	// Pages anyone can see.
 	s.handle("GET /{$}", s.homePage)
-	s.handle("GET /search", s.searchPage)
+	s.handle("GET /search", s.replaceable("GET /search", s.searchPage)) // the search extension replaces it
 	s.handle("GET /c/{handle}", s.channelPage)
 
 	// Accounts.

@@ -89,6 +89,9 @@ type Server struct {
 
 	nav      []NavLink
 	sections map[string][]Section
+	// replacements: built-in placeholder routes taken over by extensions (replace.go); only
+	// written while New runs.
+	replacements map[string]HandlerFunc
 }
 
 // New builds a Server: it parses every template and loads every asset up front, so a broken

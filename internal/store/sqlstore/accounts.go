@@ -69,8 +69,10 @@ func (db *DB) CreateUserWithChannel(ctx context.Context, u *account.User, ch *ch
 			return err
 		}
 		var err error
-		cats, err = replaceChannelCategories(ctx, tx, cr.ID, catIDs)
-		return err
+		if cats, err = replaceChannelCategories(ctx, tx, cr.ID, catIDs); err != nil {
+			return err
+		}
+		return db.indexChannelTx(ctx, tx, cr.ID) // search_sync.go
 	})
 	if err != nil {
 		return fmt.Errorf("create user with channel: %w", Translate(err))

@@ -85,8 +85,10 @@ func (db *DB) UpdateChannel(ctx context.Context, ch *channel.Channel) error {
 		if err := oneRow(res, err); err != nil {
 			return err
 		}
-		cats, err = replaceChannelCategories(ctx, tx, ch.ID, ids)
-		return err
+		if cats, err = replaceChannelCategories(ctx, tx, ch.ID, ids); err != nil {
+			return err
+		}
+		return db.indexChannelTx(ctx, tx, ch.ID) // search_sync.go
 	})
 	if err != nil {
 		return fmt.Errorf("update channel %d: %w", ch.ID, Translate(err))

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	log     *slog.Logger
+	// searchIx indexes searchable writes (search_sync.go); nil stores them pending analysis.
+	searchIx atomic.Pointer[SearchIndex]
 }
 
 // Open opens the database named by opts, checks that it answers and applies every pending

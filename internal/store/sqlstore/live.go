@@ -159,7 +159,8 @@ func (ls *LiveStore) SaveStreamInfo(ctx context.Context, info *live.StreamInfo) 
 			return err
 		}
 		sess = sessions[0]
-		return nil
+		return ls.db.syncIndex().IndexSessionTx(ctx, tx, sess) // search_sync.go
+
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save stream info of channel %d: %w", info.ChannelID, Translate(err))
@@ -194,6 +195,9 @@ func (ls *LiveStore) OpenSession(ctx context.Context, s *live.Session, onOpen li
 			return err
 		}
 		if err := replaceSessionTags(ctx, tx, row.ID, tagIDs); err != nil {
+			return err
+		}
+		if err := ls.db.indexSessionTx(ctx, tx, row.ID); err != nil { // search_sync.go
 			return err
 		}
 		if onOpen == nil {
@@ -273,11 +277,23 @@ func (ls *LiveStore) SessionsByChannel(ctx context.Context, channelID, beforeID 
 // cannot undo a newer one.
 func (ls *LiveStore) TouchSession(ctx context.Context, id int64, lastSeen time.Time, peakViewers int) error {
 	seen := dbTime(lastSeen)
-	_, err := ls.db.bun.NewUpdate().Model((*liveSessionRow)(nil)).
-		Set("last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END", seen, seen).
-		Set("peak_viewers = CASE WHEN peak_viewers < ? THEN ? ELSE peak_viewers END", peakViewers, peakViewers).
-		Where("id = ? AND ended_at IS NULL", id).
-		Exec(ctx)
+	err := ls.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var peak int
+		err := tx.NewUpdate().Model((*liveSessionRow)(nil)).
+			Set("last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END", seen, seen).
+			Set("peak_viewers = CASE WHEN peak_viewers < ? THEN ? ELSE peak_viewers END", peakViewers, peakViewers).
+			Where("id = ? AND ended_at IS NULL", id).
+			Returning("peak_viewers").
+			Scan(ctx, &peak)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already ended: nothing to record
+		}
+		if err != nil {
+			return err
+		}
+		// The index ranks sessions by peak viewers (search_sync.go).
+		return ls.db.syncIndex().SetSessionViewersTx(ctx, tx, id, peak)
+	})
 	if err != nil {
 		return fmt.Errorf("touch live session %d: %w", id, Translate(err))
 	}
@@ -345,7 +361,8 @@ func (ls *LiveStore) close(ctx context.Context, id int64, end func(started, last
 			return err
 		}
 		ended = sessions[0]
-		return nil
+		return ls.db.syncIndex().IndexSessionTx(ctx, tx, ended) // search_sync.go
+
 	})
 	if err != nil {
 		return nil, fmt.Errorf("close live session %d: %w", id, Translate(err))

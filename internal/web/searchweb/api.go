@@ -1,0 +1,159 @@
+package searchweb
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/freelylive/freely/internal/search"
+)
+
+// apiHit is a result in the JSON API: what a card shows, nothing private.
+type apiHit struct {
+	URL          string       `json:"url"`
+	Handle       string       `json:"handle"`
+	DisplayName  string       `json:"display_name"`
+	ProfileURL   string       `json:"profile_url,omitempty"`
+	SessionID    int64        `json:"session_id,omitempty"`
+	Title        string       `json:"title,omitempty"`
+	Tags         []string     `json:"tags,omitempty"`
+	Category     *apiCategory `json:"category,omitempty"`
+	StartedAt    *time.Time   `json:"started_at,omitempty"`
+	Introduction string       `json:"introduction,omitempty"`
+	Live         bool         `json:"live"`
+	Viewers      int          `json:"viewers"`
+}
+
+type apiCategory struct {
+	Slug   string `json:"slug"`
+	NameKO string `json:"name_ko"`
+	NameEN string `json:"name_en"`
+}
+
+type apiResult struct {
+	Query    string   `json:"query"`
+	Category string   `json:"category,omitempty"`
+	Terms    []string `json:"terms"`
+	Live     []apiHit `json:"live"`
+	Channels []apiHit `json:"channels"`
+	Past     []apiHit `json:"past"`
+	// Next continues the one section asked for (?section=…&cursor=next).
+	Next string `json:"next,omitempty"`
+}
+
+// apiSearch answers GET /api/v1/search?q=…&category=…[&section=…&cursor=…&limit=…].
+// Every section is returned when section is not given (only it otherwise). A missing query
+// (no q and no category), one with no searchable word, an unknown category or a malformed
+// paging parameter gets 400 with a message; nothing the visitor types causes a 500.
+func (w *Web) apiSearch(rw http.ResponseWriter, r *http.Request) error {
+	q, err := parseQuery(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
+	if q.Text == "" && q.Category == "" {
+		return errEmpty
+	}
+	res, err := w.search(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	out := apiResult{Query: q.Text, Category: q.Category, Terms: res.Terms, Next: res.Next,
+		Live: w.apiHits(res.Live), Channels: w.apiHits(res.Channels), Past: w.apiHits(res.Past)}
+	if out.Terms == nil {
+		out.Terms = []string{}
+	}
+	return writeJSON(rw, "public, max-age=2", out)
+}
+
+func (w *Web) apiHits(hits []search.Hit) []apiHit {
+	out := make([]apiHit, len(hits))
+	for i, h := range hits {
+		a := apiHit{
+			URL: "/c/" + url.PathEscape(h.Handle), Handle: h.Handle, DisplayName: h.DisplayName,
+			ProfileURL: w.opts.ImageURL(h.ProfileKey), SessionID: h.SessionID, Title: h.Title,
+			Tags: h.Tags, Introduction: h.Introduction, Live: h.Live, Viewers: h.Viewers,
+		}
+		if h.Category != nil {
+			a.Category = &apiCategory{Slug: h.Category.Slug, NameKO: h.Category.NameKO, NameEN: h.Category.NameEN}
+		}
+		if !h.StartedAt.IsZero() {
+			t := h.StartedAt.UTC()
+			a.StartedAt = &t
+		}
+		out[i] = a
+	}
+	return out
+}
+
+type apiSuggestion struct {
+	Kind search.SuggestionKind `json:"kind"`
+	Text string                `json:"text"`
+	URL  string                `json:"url"`
+	Live bool                  `json:"live"`
+}
+
+type apiSuggestions struct {
+	Query       string          `json:"query"`
+	Suggestions []apiSuggestion `json:"suggestions"`
+}
+
+// apiAutocomplete answers GET /api/v1/autocomplete?q=…[&limit=…] with suggestions for what
+// the header box holds: titles and channels (links to the channel), tags (a search) and
+// categories (the category filter). 초성 such as ㄹㅅㅌ work. An empty prefix gets no
+// suggestions; one longer than a query may be gets 400.
+func (w *Web) apiAutocomplete(rw http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	raw := v.Get("q")
+	if len(raw) > maxParamBytes {
+		return errTooLong
+	}
+	prefix := cleanText(raw)
+	if utf8.RuneCountInString(prefix) > search.MaxQueryRunes {
+		return errTooLong
+	}
+	limit := 0
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return errLimit
+		}
+		limit = min(n, search.MaxSuggestions)
+	}
+	out := apiSuggestions{Query: prefix, Suggestions: []apiSuggestion{}}
+	if prefix != "" {
+		for _, s := range w.opts.Search.Autocomplete(prefix, limit) {
+			out.Suggestions = append(out.Suggestions, apiSuggestion{Kind: s.Kind, Text: s.Text, URL: suggestionURL(s), Live: s.Live})
+		}
+	}
+	// Suggestions follow the index within seconds; a few seconds of caching lets a browser
+	// (and a CDN) answer repeated keystrokes.
+	return writeJSON(rw, "public, max-age=5", out)
+}
+
+// suggestionURL is where choosing a suggestion leads.
+func suggestionURL(s search.Suggestion) string {
+	switch s.Kind {
+	case search.SuggestionTitle, search.SuggestionChannel:
+		return "/c/" + url.PathEscape(s.Handle)
+	case search.SuggestionCategory:
+		return "/search?" + url.Values{"category": {s.Slug}}.Encode()
+	default:
+		return "/search?" + url.Values{"q": {s.Text}}.Encode()
+	}
+}
+
+func writeJSON(rw http.ResponseWriter, cacheControl string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode search response: %w", err)
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", cacheControl)
+	rw.Write(append(body, '\n')) //nolint:errcheck // the client went away; nothing to do
+	return nil
+}
