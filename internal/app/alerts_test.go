@@ -18,6 +18,7 @@ import (
 	"github.com/freelylive/freely/internal/config"
 	"github.com/freelylive/freely/internal/media/mediatest"
 	"github.com/freelylive/freely/internal/store/sqlstore"
+	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 )
 
 // alertFollower is a user seeded before the platform starts, with a log-in session.
@@ -130,12 +131,26 @@ func readAlertPush(ctx context.Context, t *testing.T, conn *websocket.Conn) aler
 // socket is alerted when the streamer's RTMP publish opens a broadcast (session insert, River
 // job in the same transaction, fan-out worker, bus, socket), and a reconnect of the
 // publisher within the grace period continues the broadcast and alerts nobody again.
+// It runs on SQLite and, with FREELY_TEST_POSTGRES, on PostgreSQL (River on PostgreSQL
+// takes the job in the application's transaction through the same hook).
 func TestFollowerGetsWentLiveAlertOnce(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		followerGetsWentLiveAlertOnce(t, "")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		followerGetsWentLiveAlertOnce(t, sqltest.PostgresURL(t))
+	})
+}
+
+func followerGetsWentLiveAlertOnce(t *testing.T, databaseURL string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cfg, err := config.Load(config.Sources{Overrides: map[string]string{
 		"data_dir": t.TempDir(), "http.addr": "127.0.0.1:0", "rtmp.addr": "127.0.0.1:0", "live.grace_period": "60s",
+		"database.url": databaseURL,
 	}})
 	if err != nil {
 		t.Fatal(err)
