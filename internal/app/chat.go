@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/freelylive/freely/internal/bus"
 	"github.com/freelylive/freely/internal/channel"
@@ -14,6 +15,10 @@ import (
 	"github.com/freelylive/freely/internal/web"
 	"github.com/freelylive/freely/internal/web/chatweb"
 )
+
+// chatFlushInterval is the persistence batching interval; 0 is the hub's default. A test
+// makes it long so that only the final flush at shutdown can store its messages.
+var chatFlushInterval time.Duration
 
 // chatParts is live chat wired into the platform: the chat hub (rooms, rules, moderation,
 // batched persistence) on the app's event bus, and its web pages.
@@ -37,12 +42,13 @@ func newChat(cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, b bus.Bus
 	cp := &chatParts{cfg: cfg, log: logger}
 	var err error
 	cp.hub, err = chat.NewHub(chat.Options{
-		Store:    sqlstore.NewChatStore(db),
-		Bus:      b,
-		Channels: db,
-		Users:    db,
-		Follows:  follows,
-		Logger:   logger.With("component", "chat"),
+		Store:         sqlstore.NewChatStore(db),
+		Bus:           b,
+		Channels:      db,
+		Users:         db,
+		Follows:       follows,
+		FlushInterval: chatFlushInterval,
+		Logger:        logger.With("component", "chat"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build chat hub: %w", err)
