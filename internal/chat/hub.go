@@ -106,6 +106,8 @@ type Hub struct {
 	log    *slog.Logger
 	now    func() time.Time
 
+	nodeClash sync.Once // logs a node-id collision once
+
 	mu     sync.Mutex
 	rooms  map[int64]*room
 	closed bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -441,5 +442,43 @@ func TestPersistenceRetries(t *testing.T) {
 	})
 	if st := h.Stats(); st.StoreFailures != 3 || st.LostMessages != 0 || st.StoredMessages != 20 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// syncBuffer is a log destination safe for the hub's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Two nodes configured with the same node id would make equal message ids; the receiving
+// node says so in its log.
+func TestNodeIDClashLogged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sqltest.SQLite(t))
+	var logs syncBuffer
+	a := w.newHub(t, w.bus, func(o *chat.Options) { o.NodeID = 7 })
+	b := w.newHub(t, w.bus, func(o *chat.Options) {
+		o.NodeID = 7
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	onA := mustJoin(t, a, w.ch.ID, w.user)
+	onB := mustJoin(t, b, w.ch.ID, nil)
+	onA.send("같은 번호")
+	onB.msgText("같은 번호")
+	if !strings.Contains(logs.String(), "another node uses this node's id") {
+		t.Fatalf("no warning in %q", logs.String())
 	}
 }

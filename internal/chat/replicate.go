@@ -100,6 +100,12 @@ func (r *room) receive(data []byte) {
 	if env.Origin == r.hub.origin {
 		return // applied when it happened
 	}
+	if env.Kind == kindMsg && int(env.MsgID>>seqBits)&MaxNodeID == r.hub.opts.NodeID {
+		// Another node makes ids with our node id: equal ids would make messages vanish.
+		r.hub.nodeClash.Do(func() {
+			r.hub.log.Error("chat: another node uses this node's id; give every node its own chat node id", "node_id", r.hub.opts.NodeID)
+		})
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closedErr == nil {
