@@ -58,6 +58,45 @@ func seedFollower(t *testing.T, cfg *config.Config, handle string) alertFollower
 	return alertFollower{sessionToken: token}
 }
 
+// runAlertPlatform runs the whole platform on cfg with loopback ports until the test ends and
+// returns its base URL, its RTMP address and its log.
+func runAlertPlatform(ctx context.Context, t *testing.T, cfg *config.Config) (base, rtmpAddr string, logs *logWatch) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Addr = ln.Addr().String()
+	cfg.HTTP.PublicURL = "http://" + ln.Addr().String()
+	logs = newLogWatch()
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx, cfg, slog.New(slog.NewTextHandler(logs, nil)), ln, nil) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("platform stopped with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("platform log:\n%s", logs.String())
+		}
+	})
+	return cfg.HTTP.PublicURL, logs.wait(ctx, t, rtmpListeningRE)[1], logs
+}
+
+// publishFixture publishes the committed H.264/AAC fixture to url at real-time pace until
+// ctx ends; the publisher's result arrives on the channel.
+func publishFixture(ctx context.Context, t *testing.T, url string) <-chan error {
+	t.Helper()
+	tags, err := mediatest.LoadFixture(mediatest.H264AACFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan error, 1)
+	go func() { out <- mediatest.Publish(ctx, url, tags, mediatest.SendOptions{Pace: 1, Loops: 100}) }()
+	return out
+}
+
 // alertClient is the follower's browser: session cookie and CSRF token.
 type alertClient struct {
 	t      *testing.T
@@ -161,27 +200,7 @@ func followerGetsWentLiveAlertOnce(t *testing.T, databaseURL string) {
 	streamer := seedStreamer(t, cfg, "alert_caster", "알림 테스트 <b>방송</b>")
 	follower := seedFollower(t, cfg, "alert_fan")
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.HTTP.Addr = ln.Addr().String()
-	cfg.HTTP.PublicURL = "http://" + ln.Addr().String()
-	logs := newLogWatch()
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(runCtx, cfg, slog.New(slog.NewTextHandler(logs, nil)), ln, nil) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("platform log:\n%s", logs.String())
-		}
-	})
-	rtmpAddr := logs.wait(ctx, t, rtmpListeningRE)[1]
-	base := cfg.HTTP.PublicURL
+	base, rtmpAddr, logs := runAlertPlatform(ctx, t, cfg)
 
 	fan := newAlertClient(t, base, follower)
 	if code, body := fan.do(http.MethodPut, "/api/v1/follows/alert_caster", "{}"); code != http.StatusOK || !strings.Contains(body, `"followers":1`) {
@@ -197,16 +216,8 @@ func followerGetsWentLiveAlertOnce(t *testing.T, databaseURL string) {
 		t.Fatalf("first frame %+v", p)
 	}
 
-	tags, err := mediatest.LoadFixture(mediatest.H264AACFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
 	publish := func(pubCtx context.Context) <-chan error {
-		out := make(chan error, 1)
-		go func() {
-			out <- mediatest.Publish(pubCtx, "rtmp://"+rtmpAddr+"/live/"+streamer.streamKey, tags, mediatest.SendOptions{Pace: 1, Loops: 100})
-		}()
-		return out
+		return publishFixture(pubCtx, t, "rtmp://"+rtmpAddr+"/live/"+streamer.streamKey)
 	}
 
 	// Going live alerts the follower's open page.

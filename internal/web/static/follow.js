@@ -120,12 +120,27 @@
     setTimeout(function () { if (el.parentNode) { el.parentNode.removeChild(el); } }, 7600);
   }
 
+  // A followed channel that just went live moves to the top of the side panel with its dot.
+  function markPanelLive(handle) {
+    var panel = document.querySelector("[data-followed-panel]");
+    if (!panel) { return; }
+    var link = panel.querySelector('a[href="/c/' + CSS.escape(handle) + '"]');
+    if (!link) { return; }
+    if (!link.querySelector(".live-dot")) {
+      var dot = document.createElement("span");
+      dot.className = "live-dot";
+      link.appendChild(dot);
+    }
+    panel.insertBefore(link.parentNode, panel.firstChild);
+  }
+
   if (bell && "WebSocket" in window) {
     var delay = 1000;
     var connect = function () {
       var proto = location.protocol === "https:" ? "wss:" : "ws:";
       var ws = new WebSocket(proto + "//" + location.host + "/api/v1/alerts/ws");
-      ws.addEventListener("open", function () { delay = 1000; });
+      // data-socket tells tests (and styles) whether pushes can arrive right now.
+      ws.addEventListener("open", function () { delay = 1000; bell.setAttribute("data-socket", "open"); });
       ws.addEventListener("message", function (ev) {
         var push;
         try { push = JSON.parse(ev.data); } catch (e) { return; }
@@ -134,10 +149,12 @@
         } else if (push.type === "alert" && push.alert) {
           setUnread(unread() + 1);
           toast(push.alert);
+          if (push.alert.kind === "went_live") { markPanelLive(push.alert.channel_handle); }
           document.dispatchEvent(new CustomEvent("freely:alert", { detail: push.alert }));
         }
       });
       ws.addEventListener("close", function (ev) {
+        bell.setAttribute("data-socket", "closed");
         if (ev.code === 1008) { return; } // policy: logged out or refused; a reload will tell
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 30000);
