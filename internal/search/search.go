@@ -5,14 +5,20 @@
 // full-text search in store/sqlstore. It imports no HTTP, SQL driver or configuration
 // package.
 //
+// Matching. Every query term must match (a compound matches whole or by all its parts);
+// synonyms were added at index time, so 롤 finds 리그오브레전드 without expanding the query.
+// Query text never reaches the database as syntax: stores quote each analysed token.
+//
 // Ranking. Each section (live now, channels, past broadcasts) is ranked on its own. The
-// store returns the newest documents that match every query term, up to a window; the
+// store returns the newest documents that match, a window at a time (DefaultWindow); the
 // service scores them with BM25F (term frequency per field, weighted title > tags > channel
-// name > body, length-normalised, IDF from cached document frequencies), groups scores that
-// are within 10 % of each other as equally relevant, and breaks ties by viewers and then
-// recency. Within the window the order is exact BM25F; a query so broad that it matches more
-// documents than the window ranks only the newest of them — for live streams and broadcasts
-// the newest are the ones worth showing, and it keeps every query's cost bounded.
+// name > body, length-normalised, IDF from cached document frequencies), counts scores
+// within 10 % of each other as equally relevant, and breaks ties by live (channels), viewers
+// and recency. Within a window the order is exact BM25F; a query so broad that it matches
+// more documents than a window ranks the newest window first, and paging continues window by
+// window — for live streams and broadcasts the newest are the ones worth showing, and every
+// page costs the same however deep. Ranked pages are cached while the index generation (which
+// every committed index change raises) stays the same; result cards are always read fresh.
 package search
 
 import (
