@@ -66,6 +66,8 @@ func New(opts Options) (*Web, error) {
 
 // Extension returns the pages, sections and messages:
 //
+//	GET  /following              the viewer's followed channels, live ones first (the side
+//	                             panel's content as a page, for phones, which have no side panel)
 //	GET  /alerts                 the viewer's alerts, newest first (?before= pages on)
 //	POST /alerts/{id}/read       mark one read (form; the script uses the JSON API)
 //	POST /alerts/read-all        mark all read (form)
@@ -78,12 +80,14 @@ func (w *Web) Extension() web.Extension {
 		Name: "follow pages",
 		Routes: func(r *web.Router) {
 			w.router = r
+			r.Handle("GET /following", w.followingPage, web.LoggedIn())
 			r.Handle("GET /alerts", w.alertsPage, web.LoggedIn())
 			r.Handle("POST /alerts/read-all", w.markAllRead, web.LoggedIn())
 			r.Handle("POST /alerts/{id}/read", w.markRead, web.LoggedIn())
 			r.Handle("POST /c/{handle}/follow", w.followForm, web.LoggedIn())
 		},
 		Templates: templateFS(),
+		Nav:       []web.NavLink{{Href: "/following", Label: "followweb.nav_following"}},
 		Messages:  messages,
 		Sections: []web.Section{
 			{Slot: web.SlotChannelActions, Template: "follow-button", Load: w.loadButton},

@@ -357,8 +357,19 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 			t.Errorf("bell after the alert: %q", excerpt(body, "data-alert-bell"))
 		}
 
+		// The same list as a page (phones have no side panel), linked from the navigation.
+		code, body := fan.get("/following")
+		list := excerpt(body, "data-following-list")
+		iLoud, iQuiet = strings.Index(list, "/c/loud_one"), strings.Index(list, "/c/quiet_one")
+		if code != 200 || iLoud < 0 || iQuiet < 0 || iLoud > iQuiet || !strings.Contains(list, "&lt;img src=x") || !strings.Contains(body, `href="/following"`) {
+			t.Errorf("following page: %d %q", code, list)
+		}
+		if code, _ := anon.get("/following"); code != http.StatusSeeOther && code != http.StatusFound {
+			t.Errorf("anonymous following page: %d", code)
+		}
+
 		// The alert list: the fan has it, unread; another user has nothing.
-		code, body := fan.get("/alerts")
+		code, body = fan.get("/alerts")
 		if code != 200 || !strings.Contains(body, fmt.Sprintf(`data-alert-id="%d"`, eventID)) || !strings.Contains(body, "is-unread") ||
 			!strings.Contains(body, "님이 방송을 시작했어요") || !strings.Contains(body, "&lt;img src=x") {
 			t.Fatalf("fan's alert list: %d %q", code, excerpt(body, "alert-list"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/freelylive/freely/internal/alert"
 	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/follow"
 	"github.com/freelylive/freely/internal/web"
 )
 
@@ -31,6 +32,21 @@ type alertsView struct {
 	NextPage  string // "" on the last page
 	Paged     bool   // not the first page
 	CSRFToken string
+}
+
+// followingPage lists the channels the viewer follows, live ones first, with what they are
+// streaming.
+func (w *Web) followingPage(rw http.ResponseWriter, r *http.Request) error {
+	user := w.router.User(r)
+	list, err := w.opts.Follows.FollowedChannels(r.Context(), user.ID, follow.MaxListLimit)
+	if err != nil {
+		return fmt.Errorf("followed channels of user %d: %w", user.ID, err)
+	}
+	v := panelView{Entries: make([]panelEntry, 0, len(list)), Path: r.URL.Path}
+	for _, fc := range list {
+		v.Entries = append(v.Entries, w.panelEntry(fc))
+	}
+	return w.router.Render(rw, r, http.StatusOK, &web.Page{Name: "following", Title: "followweb.following_title", Data: v, NoIndex: true})
 }
 
 // alertsPage lists the viewer's alerts, newest first, alert.DefaultListLimit at a time.

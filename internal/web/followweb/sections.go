@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/freelylive/freely/internal/alert"
+	"github.com/freelylive/freely/internal/follow"
 	"github.com/freelylive/freely/internal/web"
 )
 
@@ -85,13 +86,17 @@ func (w *Web) loadPanel(r *http.Request, in web.SlotInput) (any, error) {
 	}
 	v := panelView{Entries: make([]panelEntry, 0, len(list)), Path: r.URL.Path}
 	for _, fc := range list {
-		e := panelEntry{Handle: fc.Handle, DisplayName: fc.DisplayName, ImageURL: w.opts.ImageURL(fc.ProfileKey)}
-		if fc.Live != nil {
-			e.Live, e.LiveTitle = true, fc.Live.Title
-		}
-		v.Entries = append(v.Entries, e)
+		v.Entries = append(v.Entries, w.panelEntry(fc))
 	}
 	return v, nil
+}
+
+func (w *Web) panelEntry(fc follow.FollowedChannel) panelEntry {
+	e := panelEntry{Handle: fc.Handle, DisplayName: fc.DisplayName, ImageURL: w.opts.ImageURL(fc.ProfileKey)}
+	if fc.Live != nil {
+		e.Live, e.LiveTitle = true, fc.Live.Title
+	}
+	return e
 }
 
 func unreadLabel(n int) string {
