@@ -214,31 +214,66 @@ func TestBrowserChat(t *testing.T) {
 	if !disabled {
 		t.Error("the banned viewer's composer is enabled after a reload")
 	}
+
+	// The streamer's moderation tools, and the chat dashboard with the ban in its lists.
+	do(sctx, "open the moderation tools",
+		// A script click: scrolled into view, the button can sit under the sticky header.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-mod-toggle]").click()`),
+		chromedp.WaitVisible(chromedp.CSS(`#chat-tools`)),
+	)
+	shot(t, sctx, "chat-streamer-tools")
+	shot(t, vctx, "chat-viewer-banned")
+	do(sctx, "open the chat dashboard",
+		chromedp.Navigate(base+"/dashboard/chat"),
+		chromedp.WaitVisible(chromedp.CSS(`#bans form[action="/dashboard/chat/unban"]`)),
+	)
+	page, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(page, "보는이씨") < 2 { // in the bans list and as the audit log's target
+		t.Errorf("the dashboard does not list the ban:\n%s", page)
+	}
+	shot(t, sctx, "chat-dashboard")
+	do(sctx, "unban from the dashboard",
+		chromedp.Click(chromedp.CSS(`#bans form[action="/dashboard/chat/unban"] button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#bans form[action="/dashboard/chat/unban"]`)),
+	)
+	// The viewer may write again (after a reload: the ban closed their socket).
+	do(vctx, "viewer writes again",
+		chromedp.Reload(),
+		chromedp.WaitEnabled(chromedp.CSS("#chat-input")),
+	)
 }
 
-// saveShots writes desktop and mobile screenshots of both chats when FREELY_E2E_ARTIFACTS
-// names a directory, for people reviewing the panel's look.
-func saveShots(t *testing.T, sctx, vctx context.Context) {
+// shot saves a screenshot as name.png in FREELY_E2E_ARTIFACTS, when that names a directory,
+// for people reviewing the panel's look.
+func shot(t *testing.T, ctx context.Context, name string) {
 	dir := os.Getenv("FREELY_E2E_ARTIFACTS")
 	if dir == "" {
 		return
 	}
-	shot := func(ctx context.Context, name string) {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-		if err != nil {
-			t.Logf("screenshot %s: %v", name, err)
-			return
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Logf("save screenshot %s: %v", name, err)
-		}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
 	}
-	shot(sctx, "chat-streamer-desktop")
+	if err := os.WriteFile(filepath.Join(dir, name+".jpg"), png, 0o644); err != nil {
+		t.Logf("save screenshot %s: %v", name, err)
+	}
+}
+
+// saveShots writes desktop and mobile screenshots of the chats (see shot).
+func saveShots(t *testing.T, sctx, vctx context.Context) {
+	shot(t, sctx, "chat-streamer-desktop")
+	if os.Getenv("FREELY_E2E_ARTIFACTS") == "" {
+		return
+	}
 	if err := chromedp.Do(vctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))); err != nil {
 		t.Logf("mobile viewport: %v", err)
 		return
 	}
-	shot(vctx, "chat-viewer-mobile")
+	shot(t, vctx, "chat-viewer-mobile")
 	chromedp.Do(vctx, chromedp.ResetViewport()) //nolint:errcheck // best effort
 }
 
