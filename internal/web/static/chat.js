@@ -163,7 +163,11 @@
     ws.onclose = function (e) {
       ws = null;
       if (composer) { input.disabled = sendBtn.disabled = true; }
-      if (e.code === 4003) { stop(t("Banned")); showRefusal(t("Banned"), 0); return; }
+      if (e.code === 4003) { // banned: say so once, beside the composer when there is one
+        stop(refusal ? "" : t("Banned"));
+        showRefusal(t("Banned"), 0);
+        return;
+      }
       if (e.code === 4004) { stop(t("NotFound")); return; }
       if (e.code === 1008 || e.code === 1009 || e.code === 1003) { stop(t("Stopped")); return; }
       if (stopped) return;
