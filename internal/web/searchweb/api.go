@@ -93,7 +93,9 @@ type apiSuggestion struct {
 	Kind search.SuggestionKind `json:"kind"`
 	Text string                `json:"text"`
 	URL  string                `json:"url"`
-	Live bool                  `json:"live"`
+	// Handle tells apart channels of the same name (titles and channels only).
+	Handle string `json:"handle,omitempty"`
+	Live   bool   `json:"live"`
 }
 
 type apiSuggestions struct {
@@ -126,7 +128,7 @@ func (w *Web) apiAutocomplete(rw http.ResponseWriter, r *http.Request) error {
 	out := apiSuggestions{Query: prefix, Suggestions: []apiSuggestion{}}
 	if prefix != "" {
 		for _, s := range w.opts.Search.Autocomplete(prefix, limit) {
-			out.Suggestions = append(out.Suggestions, apiSuggestion{Kind: s.Kind, Text: s.Text, URL: suggestionURL(s), Live: s.Live})
+			out.Suggestions = append(out.Suggestions, apiSuggestion{Kind: s.Kind, Text: s.Text, URL: suggestionURL(s), Handle: s.Handle, Live: s.Live})
 		}
 	}
 	// Suggestions follow the index within seconds; a few seconds of caching lets a browser

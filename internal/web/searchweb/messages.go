@@ -37,6 +37,7 @@ var messages = map[i18n.Lang]map[string]string{
 		"sr.kind_tag":       "태그",
 		"sr.kind_category":  "카테고리",
 		"sr.suggestions":    "추천 검색어",
+		"sr.choseong_hint":  "초성으로 찾은 추천 검색어예요. 하나를 골라 보세요.",
 
 		"sr.error_empty":       "검색어를 입력해 주세요.",
 		"sr.error_no_words":    "검색할 수 있는 단어가 없어요. 글자나 숫자를 넣어 다시 검색해 주세요.",
@@ -79,6 +80,7 @@ var messages = map[i18n.Lang]map[string]string{
 		"sr.kind_tag":       "Tag",
 		"sr.kind_category":  "Category",
 		"sr.suggestions":    "Suggestions",
+		"sr.choseong_hint":  "Suggestions for these Korean initial consonants — pick one.",
 
 		"sr.error_empty":       "Please enter something to search for.",
 		"sr.error_no_words":    "There is no word to search for. Add letters or digits and try again.",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/search"
+	"github.com/freelylive/freely/internal/search/analysis"
 	"github.com/freelylive/freely/internal/web"
 )
 
@@ -30,7 +31,12 @@ type pageData struct {
 	MoreLive, MoreChannels, MorePast string
 	// NextURL continues a paged section; AllURL goes back to the overview.
 	NextURL, AllURL string
+	// Suggestions answer a query of 초성 only (ㄹㅅㅌ), which has no searchable word.
+	Suggestions []suggestionLink
 }
+
+// suggestionLink is an autocomplete suggestion shown on the results page.
+type suggestionLink struct{ Text, URL string }
 
 // Found reports whether any section has a result.
 func (d *pageData) Found() bool { return len(d.Live)+len(d.Channels)+len(d.Past) > 0 }
@@ -83,6 +89,16 @@ func (w *Web) searchPage(rw http.ResponseWriter, r *http.Request) error {
 			w.fill(d, q, res)
 		}
 		err = serr
+	}
+	if errors.Is(err, errNoWords) && analysis.HasJamo(q.Text) {
+		// 초성 (ㄹㅅㅌ) are not words the index holds, but autocomplete knows what they
+		// abbreviate: offer those instead of an error.
+		for _, sg := range w.opts.Search.Autocomplete(q.Text, search.MaxSuggestions) {
+			d.Suggestions = append(d.Suggestions, suggestionLink{Text: sg.Text, URL: suggestionURL(sg)})
+		}
+		if len(d.Suggestions) > 0 {
+			err = nil
+		}
 	}
 	if err != nil {
 		var se *web.StatusError

@@ -289,6 +289,10 @@ func TestSearchOverHTTP(t *testing.T) {
 			if !found {
 				t.Errorf("ㄹㅅㅌ suggests %+v", out.Suggestions)
 			}
+			// The results page answers a 초성-only query with the suggestions.
+			if p := s.get("/search?q=" + url.QueryEscape("ㄹㅅㅌ")); p.status != http.StatusOK || !strings.Contains(p.body, "/c/ark_daily") {
+				t.Errorf("초성 results page: %d", p.status)
+			}
 			if r := s.get("/api/v1/autocomplete?q="); r.status != http.StatusOK || !strings.Contains(r.body, `"suggestions":[]`) {
 				t.Errorf("empty prefix: %d %s", r.status, r.body)
 			}

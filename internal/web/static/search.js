@@ -72,6 +72,12 @@
       text.textContent = s.text;
       a.appendChild(kind);
       a.appendChild(text);
+      if (s.kind === "channel" && typeof s.handle === "string" && s.handle) {
+        var handle = document.createElement("span");
+        handle.className = "sr-ac-handle";
+        handle.textContent = "@" + s.handle;
+        a.appendChild(handle);
+      }
       li.appendChild(a);
       li.addEventListener("mousedown", function (ev) { ev.preventDefault(); }); // keep focus
       li.addEventListener("mousemove", function () { highlight(items.indexOf(li)); });
