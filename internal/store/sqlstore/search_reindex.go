@@ -143,10 +143,11 @@ func (ix *SearchIndex) writeAnalyzed(ctx context.Context, docs []*search.Documen
 	})
 }
 
-// optimize compacts the index after a bulk write: FTS5 merges its segments, PostgreSQL
-// refreshes the planner's statistics of the token column.
+// optimize compacts the index after a bulk write: FTS5 merges its segments; PostgreSQL
+// reclaims the row versions a full rewrite leaves behind (the table would otherwise double
+// until autovacuum comes by) and refreshes the planner's statistics of the token column.
 func (ix *SearchIndex) optimize(ctx context.Context) error {
-	qs := []string{`ANALYZE search_docs`}
+	qs := []string{`VACUUM (ANALYZE) search_docs`}
 	if ix.db.dialect == DialectSQLite {
 		qs = nil
 		for _, sec := range search.Sections {
