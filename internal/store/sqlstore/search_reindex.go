@@ -144,8 +144,9 @@ func (ix *SearchIndex) writeAnalyzed(ctx context.Context, docs []*search.Documen
 }
 
 // optimize compacts the index after a bulk write: FTS5 merges its segments; PostgreSQL
-// reclaims the row versions a full rewrite leaves behind (the table would otherwise double
-// until autovacuum comes by) and refreshes the planner's statistics of the token column.
+// makes the row versions a full rewrite leaves behind reusable (so the next rewrite does not
+// grow the table again, whenever autovacuum comes by) and refreshes the planner's statistics
+// of the token column.
 func (ix *SearchIndex) optimize(ctx context.Context) error {
 	qs := []string{`VACUUM (ANALYZE) search_docs`}
 	if ix.db.dialect == DialectSQLite {
