@@ -70,7 +70,11 @@ func (w *Web) searchPage(rw http.ResponseWriter, r *http.Request) error {
 	d.Query, d.Section = q.Text, string(q.Section)
 	for i := range cats {
 		if cats[i].Slug == q.Category {
-			d.Category = &cats[i]
+			// The active filter leads the row, where it is seen without scrolling.
+			active := cats[i]
+			d.Categories = append([]channel.Category{active}, append(cats[:i:i], cats[i+1:]...)...)
+			d.Category = &d.Categories[0]
+			break
 		}
 	}
 	status := http.StatusOK
@@ -93,7 +97,12 @@ func (w *Web) searchPage(rw http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, errNoWords) && analysis.HasJamo(q.Text) {
 		// 초성 (ㄹㅅㅌ) are not words the index holds, but autocomplete knows what they
 		// abbreviate: offer those instead of an error.
+		seen := map[string]bool{}
 		for _, sg := range w.opts.Search.Autocomplete(q.Text, search.MaxSuggestions) {
+			if seen[sg.Text] {
+				continue // a title, tag and category of the same name: one link is enough
+			}
+			seen[sg.Text] = true
 			d.Suggestions = append(d.Suggestions, suggestionLink{Text: sg.Text, URL: suggestionURL(sg)})
 		}
 		if len(d.Suggestions) > 0 {
