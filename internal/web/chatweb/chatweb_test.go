@@ -368,3 +368,31 @@ func readUntil(t *testing.T, conn *websocket.Conn, want string) string {
 		}
 	}
 }
+
+// TestPanelShowsControlsByRole: moderation controls and the dashboard link appear only for
+// those allowed; visitors get a log-in link instead of a composer.
+func TestPanelShowsControlsByRole(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	owner, ch := s.user("owner_five", "방장다섯", true)
+	viewer, _ := s.user("viewer_five", "시청자다섯", true)
+	unverified, _ := s.user("new_five", "새사람다섯", false)
+	page := "/c/" + ch.Handle
+
+	s.loggedIn(owner).get(page).want(t, http.StatusOK, `data-moderator="true"`, "data-mod-toggle", "data-modbar",
+		`href="/dashboard/chat?c=`+ch.Handle+`"`, "data-composer")
+	r := s.loggedIn(viewer).get(page).want(t, http.StatusOK, `data-moderator="false"`, "data-composer")
+	for _, hidden := range []string{"data-mod-toggle", "data-modbar", "/dashboard/chat?c="} {
+		if strings.Contains(r.body, hidden) {
+			t.Errorf("an ordinary viewer's panel contains %q", hidden)
+		}
+	}
+	r = s.loggedIn(unverified).get(page).want(t, http.StatusOK, "이메일 인증을 마치면 채팅할 수 있어요.")
+	if strings.Contains(r.body, "data-composer") {
+		t.Error("an unverified user's panel has a composer")
+	}
+	r = s.anon().get(page).want(t, http.StatusOK, `href="/login?next=/c/`+ch.Handle+`"`)
+	if strings.Contains(r.body, "data-composer") || strings.Contains(r.body, "data-mod-toggle") {
+		t.Error("a visitor's panel has a composer or moderation controls")
+	}
+}

@@ -22,7 +22,7 @@
   var seen = new Set();         // message ids already shown (resumes overlap on purpose)
   var lastId = "";              // newest message id seen, for ?after= on reconnect
   var ws = null, attempt = 0, stopped = false, timer = 0, refSeq = 0;
-  var state = null, refusalTimer = 0;
+  var state = null, refusalTimer = 0, untilTimer = 0;
 
   function t(key) { return d["t" + key] || ""; }
   function fmt(s, k, v) { return s.split("{" + k + "}").join(v); }
@@ -112,6 +112,14 @@
     if (!composer) return;
     var you = s.you || {};
     var blocked = !you.can_send;
+    clearTimeout(untilTimer);
+    if (blocked && you.reason === "timed_out" && you.timeout_until) {
+      // The server sends no event when a timeout runs out; open the composer again then
+      // (the server still decides whether a message is accepted).
+      untilTimer = setTimeout(function () {
+        applyState(Object.assign({}, s, { you: Object.assign({}, you, { can_send: true, reason: "" }) }));
+      }, Math.max(0, you.timeout_until - Date.now()) + 500);
+    }
     input.disabled = sendBtn.disabled = blocked;
     root.classList.toggle("cp-blocked", blocked);
     if (blocked) {
