@@ -396,3 +396,48 @@ func TestPanelShowsControlsByRole(t *testing.T) {
 		t.Error("a visitor's panel has a composer or moderation controls")
 	}
 }
+
+// TestChatLogSearchPages: the owner finds one user's messages across broadcasts by nickname
+// or handle, fifty a page, with a link to the older ones.
+func TestChatLogSearchPages(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	ctx := context.Background()
+	owner, ch := s.user("owner_six", "방장여섯", true)
+	talker, _ := s.user("talker_six", "수다쟁이", true)
+	other, _ := s.user("other_six", "조용한이", true)
+
+	// Seventy messages from earlier broadcasts, stored as the batch writer stores them.
+	var msgs []chat.Message
+	start := time.Now().Add(-48 * time.Hour)
+	for i := range 70 {
+		msgs = append(msgs, chat.Message{
+			ID: int64(1_000_000 + i), ChannelID: ch.ID, UserID: talker.ID, Nickname: talker.Nickname,
+			Text: "메시지 번호 " + strconv.Itoa(i), SentAt: start.Add(time.Duration(i) * time.Minute),
+		})
+	}
+	msgs = append(msgs, chat.Message{ID: 2_000_000, ChannelID: ch.ID, UserID: other.ID, Nickname: other.Nickname,
+		Text: "다른 사람 메시지", SentAt: start})
+	if err := sqlstore.NewChatStore(s.db).SaveMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+
+	oc := s.loggedIn(owner)
+	first := oc.get("/dashboard/chat?user="+url.QueryEscape("수다쟁이")).want(t, http.StatusOK, "메시지 번호 69", "메시지 번호 20")
+	if strings.Contains(first.body, "메시지 번호 19<") || strings.Contains(first.body, "다른 사람 메시지") {
+		t.Error("the first page holds more than the newest fifty of that user")
+	}
+	next := regexp.MustCompile(`href="(/dashboard/chat\?[^"]*before=\d+[^"]*)#log"`).FindStringSubmatch(first.body)
+	if next == nil {
+		t.Fatal("no link to older messages")
+	}
+	second := oc.get(strings.ReplaceAll(next[1], "&amp;", "&")).want(t, http.StatusOK, "메시지 번호 19", "메시지 번호 0<")
+	if strings.Contains(second.body, "메시지 번호 20<") {
+		t.Error("the second page repeats the first")
+	}
+	// By channel handle too; an unknown name says so.
+	oc.get("/dashboard/chat?user=%40talker_six").want(t, http.StatusOK, "메시지 번호 69")
+	oc.get("/dashboard/chat?user=nobody_at_all").want(t, http.StatusOK, "그런 사용자를 찾을 수 없어요.")
+	// Anyone else searching the owner's channel is refused.
+	s.loggedIn(other).get("/dashboard/chat?c="+ch.Handle+"&user="+url.QueryEscape("수다쟁이")).want(t, http.StatusForbidden)
+}
