@@ -99,7 +99,8 @@ func TestBrowserChat(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	logIn := func(ctx context.Context, handle string) {
+	// The streamer reads the site in Korean, the viewer in English: both catalogs are used.
+	logIn := func(ctx context.Context, handle, lang string) {
 		t.Helper()
 		do(ctx, "log in "+handle,
 			chromedp.Navigate(base+"/login"),
@@ -108,13 +109,13 @@ func TestBrowserChat(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#f-password"), chatPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 			chromedp.WaitReady(chromedp.CSS(`form[action="/logout"]`)),
-			chromedp.Navigate(base+"/c/streamer_kim"),
+			chromedp.Navigate(base+"/c/streamer_kim?lang="+lang),
 			// The composer is enabled once the socket's state event says this user may send.
 			chromedp.WaitEnabled(chromedp.CSS("#chat-input")),
 		)
 	}
-	logIn(sctx, "streamer_kim")
-	logIn(vctx, "viewer_lee")
+	logIn(sctx, "streamer_kim", "ko")
+	logIn(vctx, "viewer_lee", "en")
 
 	say := func(ctx context.Context, who, text string) {
 		t.Helper()
