@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	busredis "github.com/freelylive/freely/internal/bus/redis"
 	"github.com/freelylive/freely/internal/config"
+	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/media/mediatest"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 )
@@ -166,5 +169,66 @@ func TestGracefulRestartContinuesTheBroadcast(t *testing.T) {
 	stopPub()
 	if err := <-published; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 		t.Logf("publisher ended with %v", err)
+	}
+}
+
+// TestLiveEventsGoOverRedis checks that with redis.url set, live video's events travel over
+// Redis pub/sub, where the other nodes of a scale-out deployment hear them.
+func TestLiveEventsGoOverRedis(t *testing.T) {
+	redisURL := os.Getenv("FREELY_TEST_REDIS")
+	if redisURL == "" {
+		t.Skip("FREELY_TEST_REDIS is not set: skipping the live-over-Redis test (e.g. FREELY_TEST_REDIS=redis://127.0.0.1:6379/0)")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg, err := config.Load(config.Sources{Overrides: map[string]string{
+		"data_dir": t.TempDir(), "http.addr": "127.0.0.1:0", "rtmp.addr": "127.0.0.1:0", "redis.url": redisURL,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.EnsureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	handle := "redis_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	streamer := seedStreamer(t, cfg, handle, "레디스 방송")
+
+	// Another node, as far as Redis can tell.
+	other, err := busredis.New(ctx, busredis.Options{URL: redisURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	sub, err := other.Subscribe(ctx, live.TopicLive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	p := startPlatform(t, ctx, *cfg)
+	pubCtx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	published := publishUntil(pubCtx, "rtmp://"+p.rtmp+"/live/"+streamer.streamKey)
+	for {
+		select {
+		case msg := <-sub.C():
+			ev, err := live.DecodeEvent(msg.Data)
+			if err != nil {
+				continue
+			}
+			if started, ok := ev.(*live.StartedEvent); ok && started.Handle == handle {
+				if started.Title != "레디스 방송" {
+					t.Errorf("live.started over Redis carries title %q", started.Title)
+				}
+				stopPub()
+				<-published
+				return
+			}
+		case err := <-published:
+			t.Fatalf("publisher stopped before live.started reached Redis: %v", err)
+		case <-ctx.Done():
+			t.Fatal("no live.started for the channel on Redis")
+		}
 	}
 }

@@ -41,9 +41,21 @@ var cheapPasswords = &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteOn(t, sqltest.SQLite(t))
+}
+
+// eachSite runs fn on a site over SQLite and, when FREELY_TEST_POSTGRES is set, PostgreSQL.
+func eachSite(t *testing.T, fn func(t *testing.T, s *site)) {
+	sqltest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		t.Parallel()
+		fn(t, newSiteOn(t, db))
+	})
+}
+
+func newSiteOn(t *testing.T, db *sqlstore.DB) *site {
+	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := sqltest.SQLite(t)
 	if err := db.UpsertCategories(ctx, channel.SeedCategories); err != nil {
 		t.Fatal(err)
 	}

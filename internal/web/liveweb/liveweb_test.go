@@ -84,179 +84,183 @@ func TestStreamKeyNeverOnPublicPagesOrJSON(t *testing.T) {
 
 func TestRegenerateStreamKeyNeedsCSRFAndConfirmation(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	u, ch := s.streamer("rotator", true)
-	c := s.loggedIn(u)
-	token := c.csrf("/dashboard")
+	eachSite(t, func(t *testing.T, s *site) {
+		u, ch := s.streamer("rotator", true)
+		c := s.loggedIn(u)
+		token := c.csrf("/dashboard")
 
-	c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
-	c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}, "csrf_token": {"forged" + token}}).wantStatus(t, http.StatusForbidden)
-	// A request from another site is refused even with a token.
-	req, _ := http.NewRequest("POST", s.srv.URL+"/dashboard/stream-key",
-		strings.NewReader(url.Values{"confirm": {"yes"}, "csrf_token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	req.Header.Set("Origin", "https://evil.example")
-	if r := c.do(req); r.status != http.StatusForbidden {
-		t.Errorf("cross-site POST: status %d, want 403", r.status)
-	}
-	c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
-	if got := s.streamKey(u.ID); got != ch.StreamKey {
-		t.Fatal("a refused request changed the stream key")
-	}
+		c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
+		c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}, "csrf_token": {"forged" + token}}).wantStatus(t, http.StatusForbidden)
+		// A request from another site is refused even with a token.
+		req, _ := http.NewRequest("POST", s.srv.URL+"/dashboard/stream-key",
+			strings.NewReader(url.Values{"confirm": {"yes"}, "csrf_token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://evil.example")
+		if r := c.do(req); r.status != http.StatusForbidden {
+			t.Errorf("cross-site POST: status %d, want 403", r.status)
+		}
+		c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
+		if got := s.streamKey(u.ID); got != ch.StreamKey {
+			t.Fatal("a refused request changed the stream key")
+		}
 
-	r := c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
-	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=key") {
-		t.Errorf("redirect to %q", loc)
-	}
-	fresh := s.streamKey(u.ID)
-	if fresh == ch.StreamKey || !strings.HasPrefix(fresh, "live_") {
-		t.Fatalf("stream key after regeneration = %q (was %q)", fresh, ch.StreamKey)
-	}
-	if _, err := s.live.Admit(context.Background(), ch.StreamKey, "127.0.0.1:1"); err == nil {
-		t.Error("the old stream key is still admitted")
-	}
-	c.get("/dashboard?saved=key").wantContains(t, fresh, "새 스트림 키를 발급했어요").wantNotContains(t, ch.StreamKey)
+		r := c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=key") {
+			t.Errorf("redirect to %q", loc)
+		}
+		fresh := s.streamKey(u.ID)
+		if fresh == ch.StreamKey || !strings.HasPrefix(fresh, "live_") {
+			t.Fatalf("stream key after regeneration = %q (was %q)", fresh, ch.StreamKey)
+		}
+		if _, err := s.live.Admit(context.Background(), ch.StreamKey, "127.0.0.1:1"); err == nil {
+			t.Error("the old stream key is still admitted")
+		}
+		c.get("/dashboard?saved=key").wantContains(t, fresh, "새 스트림 키를 발급했어요").wantNotContains(t, ch.StreamKey)
+	})
 }
 
 func TestStreamInfoValidation(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	u, ch := s.streamer("info_caster", true)
-	c := s.loggedIn(u)
-	token := c.csrf("/dashboard")
-	ctx := context.Background()
+	eachSite(t, func(t *testing.T, s *site) {
+		u, ch := s.streamer("info_caster", true)
+		c := s.loggedIn(u)
+		token := c.csrf("/dashboard")
+		ctx := context.Background()
 
-	if _, err := s.live.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: "원래 제목", Tags: []string{"원래"}}); err != nil {
-		t.Fatal(err)
-	}
-	long := strings.Repeat("가", live.MaxTitleLen+1)
-	eleven := "a,b,c,d,e,f,g,h,i,j,k"
-	tests := []struct {
-		name      string
-		form      url.Values
-		wantError string
-	}{
-		{"title too long", url.Values{"title": {long}}, "제목은 100자까지"},
-		{"control character in title", url.Values{"title": {"bad\u0007title"}}, "제목에 쓸 수 없는 문자"},
-		{"unknown category", url.Values{"title": {"ok"}, "category": {"no-such-category"}}, "알 수 없는 카테고리"},
-		{"eleven tags", url.Values{"tags": {eleven}}, "태그는 최대 10개"},
-		{"tag too long", url.Values{"tags": {strings.Repeat("태", 31)}}, "태그는 30자까지"},
-		{"huge tags field", url.Values{"tags": {strings.Repeat("x,", 2000)}}, "태그는 최대 10개"},
-	}
-	for _, tt := range tests {
-		tt.form.Set("csrf_token", token)
-		r := c.post("/dashboard/stream-info", tt.form).wantStatus(t, http.StatusUnprocessableEntity)
-		r.wantContains(t, tt.wantError)
+		if _, err := s.live.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: "원래 제목", Tags: []string{"원래"}}); err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("가", live.MaxTitleLen+1)
+		eleven := "a,b,c,d,e,f,g,h,i,j,k"
+		tests := []struct {
+			name      string
+			form      url.Values
+			wantError string
+		}{
+			{"title too long", url.Values{"title": {long}}, "제목은 100자까지"},
+			{"control character in title", url.Values{"title": {"bad\u0007title"}}, "제목에 쓸 수 없는 문자"},
+			{"unknown category", url.Values{"title": {"ok"}, "category": {"no-such-category"}}, "알 수 없는 카테고리"},
+			{"eleven tags", url.Values{"tags": {eleven}}, "태그는 최대 10개"},
+			{"tag too long", url.Values{"tags": {strings.Repeat("태", 31)}}, "태그는 30자까지"},
+			{"huge tags field", url.Values{"tags": {strings.Repeat("x,", 2000)}}, "태그는 최대 10개"},
+		}
+		for _, tt := range tests {
+			tt.form.Set("csrf_token", token)
+			r := c.post("/dashboard/stream-info", tt.form).wantStatus(t, http.StatusUnprocessableEntity)
+			r.wantContains(t, tt.wantError)
+			info, err := s.live.StreamInfo(ctx, ch.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Title != "원래 제목" || len(info.Tags) != 1 {
+				t.Errorf("%s: refused input changed the stream info to %+v", tt.name, info)
+			}
+		}
+
+		// Without the token nothing is saved.
+		c.post("/dashboard/stream-info", url.Values{"title": {"CSRF 없이"}}).wantStatus(t, http.StatusForbidden)
+
+		// Accepted input is normalised, saved and shown escaped.
+		r := c.post("/dashboard/stream-info", url.Values{
+			"csrf_token": {token}, "title": {"  <b>오늘은</b>   랭크  "}, "category": {"league-of-legends"}, "tags": {"#롤, 랭크 ,#롤"},
+		}).wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=info") {
+			t.Errorf("redirect to %q", loc)
+		}
 		info, err := s.live.StreamInfo(ctx, ch.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Title != "원래 제목" || len(info.Tags) != 1 {
-			t.Errorf("%s: refused input changed the stream info to %+v", tt.name, info)
+		if info.Title != "<b>오늘은</b> 랭크" || info.Category == nil || info.Category.Slug != "league-of-legends" ||
+			len(info.Tags) != 2 || info.Tags[0].Name != "롤" || info.Tags[1].Name != "랭크" {
+			t.Fatalf("saved stream info = %+v", info)
 		}
-	}
+		c.get("/dashboard?saved=info").wantContains(t, "방송 정보를 저장했어요", "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "롤, 랭크").
+			wantNotContains(t, "<b>오늘은</b>")
 
-	// Without the token nothing is saved.
-	c.post("/dashboard/stream-info", url.Values{"title": {"CSRF 없이"}}).wantStatus(t, http.StatusForbidden)
-
-	// Accepted input is normalised, saved and shown escaped.
-	r := c.post("/dashboard/stream-info", url.Values{
-		"csrf_token": {token}, "title": {"  <b>오늘은</b>   랭크  "}, "category": {"league-of-legends"}, "tags": {"#롤, 랭크 ,#롤"},
-	}).wantStatus(t, http.StatusSeeOther)
-	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=info") {
-		t.Errorf("redirect to %q", loc)
-	}
-	info, err := s.live.StreamInfo(ctx, ch.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Title != "<b>오늘은</b> 랭크" || info.Category == nil || info.Category.Slug != "league-of-legends" ||
-		len(info.Tags) != 2 || info.Tags[0].Name != "롤" || info.Tags[1].Name != "랭크" {
-		t.Fatalf("saved stream info = %+v", info)
-	}
-	c.get("/dashboard?saved=info").wantContains(t, "방송 정보를 저장했어요", "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "롤, 랭크").
-		wantNotContains(t, "<b>오늘은</b>")
-
-	// During a broadcast the channel page shows the new information, escaped.
-	pub := s.goLive(ch.StreamKey)
-	defer pub.Ended()
-	s.anon().get("/c/info_caster").wantStatus(t, http.StatusOK).
-		wantContains(t, "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "#롤", "#랭크", `data-live="true"`).wantNotContains(t, "<b>오늘은</b>")
+		// During a broadcast the channel page shows the new information, escaped.
+		pub := s.goLive(ch.StreamKey)
+		defer pub.Ended()
+		s.anon().get("/c/info_caster").wantStatus(t, http.StatusOK).
+			wantContains(t, "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "#롤", "#랭크", `data-live="true"`).wantNotContains(t, "<b>오늘은</b>")
+	})
 }
 
 func TestLiveStatusJSON(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	u, ch := s.streamer("json_caster", true)
-	c := s.anon()
+	eachSite(t, func(t *testing.T, s *site) {
+		u, ch := s.streamer("json_caster", true)
+		c := s.anon()
 
-	c.get("/api/v1/channels/nobody_here/live").wantStatus(t, http.StatusNotFound).wantContains(t, `"error"`)
-	c.get("/api/v1/channels/..%2f/live").wantStatus(t, http.StatusNotFound)
+		c.get("/api/v1/channels/nobody_here/live").wantStatus(t, http.StatusNotFound).wantContains(t, `"error"`)
+		c.get("/api/v1/channels/..%2f/live").wantStatus(t, http.StatusNotFound)
 
-	var st map[string]any
-	r := c.get("/api/v1/channels/json_caster/live").wantStatus(t, http.StatusOK)
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
-		t.Fatal(err)
-	}
-	if st["live"] != false || st["status"] != "offline" || st["playlist_url"] != "" || st["started_at"] != nil {
-		t.Errorf("offline status = %v", st)
-	}
-
-	if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "JSON 방송", CategorySlug: "just-chatting", Tags: []string{"토크"}}); err != nil {
-		t.Fatal(err)
-	}
-	pub := s.goLive(ch.StreamKey)
-	s.live.CountViewer("json_caster", "viewer-a")
-	s.live.CountViewer("json_caster", "viewer-b")
-	r = c.get("/api/v1/channels/JSON_Caster/live").wantStatus(t, http.StatusOK)
-	st = map[string]any{}
-	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
-		t.Fatal(err)
-	}
-	cat, _ := st["category"].(map[string]any)
-	if st["live"] != true || st["status"] != "live" || st["title"] != "JSON 방송" || st["viewers"] != float64(2) ||
-		st["playlist_url"] != "http://example.test/hls/json_caster/index.m3u8" || st["started_at"] == nil ||
-		cat["slug"] != "just-chatting" {
-		t.Errorf("live status = %v", st)
-	}
-	for key := range st {
-		switch key {
-		case "handle", "live", "status", "title", "category", "tags", "viewers", "started_at", "playlist_url", "thumbnail_url":
-		default:
-			t.Errorf("unexpected field %q in the public status", key)
+		var st map[string]any
+		r := c.get("/api/v1/channels/json_caster/live").wantStatus(t, http.StatusOK)
+		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("Content-Type %q", ct)
 		}
-	}
-	_ = u
-	pub.Ended()
+		if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st["live"] != false || st["status"] != "offline" || st["playlist_url"] != "" || st["started_at"] != nil {
+			t.Errorf("offline status = %v", st)
+		}
+
+		if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "JSON 방송", CategorySlug: "just-chatting", Tags: []string{"토크"}}); err != nil {
+			t.Fatal(err)
+		}
+		pub := s.goLive(ch.StreamKey)
+		s.live.CountViewer("json_caster", "viewer-a")
+		s.live.CountViewer("json_caster", "viewer-b")
+		r = c.get("/api/v1/channels/JSON_Caster/live").wantStatus(t, http.StatusOK)
+		st = map[string]any{}
+		if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+			t.Fatal(err)
+		}
+		cat, _ := st["category"].(map[string]any)
+		if st["live"] != true || st["status"] != "live" || st["title"] != "JSON 방송" || st["viewers"] != float64(2) ||
+			st["playlist_url"] != "http://example.test/hls/json_caster/index.m3u8" || st["started_at"] == nil ||
+			cat["slug"] != "just-chatting" {
+			t.Errorf("live status = %v", st)
+		}
+		for key := range st {
+			switch key {
+			case "handle", "live", "status", "title", "category", "tags", "viewers", "started_at", "playlist_url", "thumbnail_url":
+			default:
+				t.Errorf("unexpected field %q in the public status", key)
+			}
+		}
+		_ = u
+		pub.Ended()
+	})
 }
 
 func TestStatusStreamFollowsABroadcast(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	_, ch := s.streamer("stream_follow", true)
-	stream := s.openStatusStream("stream_follow")
-	stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
+	eachSite(t, func(t *testing.T, s *site) {
+		_, ch := s.streamer("stream_follow", true)
+		stream := s.openStatusStream("stream_follow")
+		stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
 
-	pub := s.goLive(ch.StreamKey)
-	stream.next(func(f string) bool { return strings.Contains(f, `"status":"live"`) })
+		pub := s.goLive(ch.StreamKey)
+		stream.next(func(f string) bool { return strings.Contains(f, `"status":"live"`) })
 
-	if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "새 제목 <i>"}); err != nil {
-		t.Fatal(err)
-	}
-	stream.next(func(f string) bool { return strings.Contains(f, `"title":"새 제목 \u003ci\u003e"`) })
+		if _, err := s.live.SetStreamInfo(context.Background(), ch.ID, live.StreamInfoInput{Title: "새 제목 <i>"}); err != nil {
+			t.Fatal(err)
+		}
+		stream.next(func(f string) bool { return strings.Contains(f, `"title":"새 제목 \u003ci\u003e"`) })
 
-	s.live.CountViewer("stream_follow", "v1")
-	stream.next(func(f string) bool { return strings.Contains(f, `"viewers":1`) })
+		s.live.CountViewer("stream_follow", "v1")
+		stream.next(func(f string) bool { return strings.Contains(f, `"viewers":1`) })
 
-	// The publisher leaves; after the grace period the broadcast ends and pages hear it.
-	pub.Ended()
-	stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
+		// The publisher leaves; after the grace period the broadcast ends and pages hear it.
+		pub.Ended()
+		stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
 
-	s.anon().get("/api/v1/channels/no_such_one/live/events").wantStatus(t, http.StatusNotFound)
+		s.anon().get("/api/v1/channels/no_such_one/live/events").wantStatus(t, http.StatusNotFound)
+	})
 }
 
 func TestHomeGridOrdersLiveChannelsByViewers(t *testing.T) {
