@@ -108,10 +108,9 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 	}
 	defer plat.close()
 	plat.routes(mux)
-	if err := lv.start(ctx, mux); err != nil {
-		return err
-	}
-
+	// The job queue starts (and applies River's migrations) before ingest opens: a broadcast
+	// opening enqueues its alert job in the same transaction, so the queue's tables must
+	// exist and no migration may hold SQLite's write lock while a session opens.
 	queue, err := startJobs(ctx, cfg, logger, db, al.queueUser())
 	if err != nil {
 		return err
@@ -124,6 +123,10 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 			logger.Error("stop job queue", "err", err)
 		}
 	}()
+	if err := lv.start(ctx, mux); err != nil {
+		return err
+	}
+
 	if testRoutes != nil {
 		testRoutes(mux)
 	}
