@@ -60,10 +60,17 @@ func newAlerts(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, lv *li
 	if err != nil {
 		return nil, fmt.Errorf("build alert service: %w", err)
 	}
+	// Fan-outs are paced on SQLite, where the inserts share this process's cores with page
+	// requests, and run flat out on PostgreSQL, where the database server does the work.
+	maxRate := 0
+	if db.Dialect() == sqlstore.DialectPostgres {
+		maxRate = -1
+	}
 	fanOut, err := alert.NewFanOut(alert.FanOutOptions{
-		Store:  alertStore,
-		Bus:    lv.bus,
-		Logger: logger.With("component", "alert-fanout"),
+		Store:   alertStore,
+		Bus:     lv.bus,
+		MaxRate: maxRate,
+		Logger:  logger.With("component", "alert-fanout"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build alert fan-out: %w", err)
