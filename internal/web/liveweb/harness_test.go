@@ -34,6 +34,7 @@ type site struct {
 	accounts *account.Service
 	channels *channel.Service
 	live     *live.Manager
+	web      *liveweb.Web
 	srv      *httptest.Server
 }
 
@@ -99,7 +100,7 @@ func newSiteOn(t *testing.T, db *sqlstore.DB) *site {
 	// Status streams end before the server waits for its connections.
 	t.Cleanup(srv.Close)
 	t.Cleanup(lw.Close)
-	return &site{t: t, db: db, accounts: accounts, channels: channels, live: m, srv: srv}
+	return &site{t: t, db: db, accounts: accounts, channels: channels, live: m, web: lw, srv: srv}
 }
 
 // streamer creates a user with a channel; verified users may stream.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/web/liveweb"
@@ -353,4 +354,28 @@ func TestEndBroadcastFromTheDashboard(t *testing.T) {
 		t.Fatalf("sessions after ending: %+v", sessions)
 	}
 	c.get("/dashboard?saved=ended").wantContains(t, "방송을 종료했어요").wantNotContains(t, `class="dash-regen dash-end">`)
+}
+
+// Open status streams must end when the extension closes, or an HTTP shutdown would wait
+// for them until its timeout; new ones are refused.
+func TestStatusStreamsEndOnClose(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.streamer("closing_time", true)
+	streams := []*statusStream{s.openStatusStream("closing_time"), s.openStatusStream("closing_time")}
+	for _, st := range streams {
+		st.next(func(string) bool { return true })
+	}
+	s.web.Close()
+	for _, st := range streams {
+		select {
+		case _, open := <-st.frames:
+			if open {
+				t.Fatal("a frame instead of the end of the stream")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a status stream stayed open after Close")
+		}
+	}
+	s.anon().get("/api/v1/channels/closing_time/live/events").wantStatus(t, http.StatusServiceUnavailable)
 }

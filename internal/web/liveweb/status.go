@@ -25,8 +25,9 @@ type Status struct {
 	PlaylistURL  string `json:"playlist_url"`
 	ThumbnailURL string `json:"thumbnail_url,omitempty"`
 
-	// session tells a late event of an older broadcast from the current one.
-	session int64
+	// session tells a late event of an older broadcast from the current one; endedUpTo is
+	// the newest broadcast known to have ended, which no late event may bring back.
+	session, endedUpTo int64
 }
 
 type statusCategory struct {
@@ -91,7 +92,7 @@ func (w *Web) statusOf(handle, playlist string) Status {
 func applyEvent(st *Status, ev any, playlist string) bool {
 	switch e := ev.(type) {
 	case *live.StartedEvent:
-		if e.SessionID < st.session {
+		if e.SessionID < st.session || e.SessionID <= st.endedUpTo {
 			return false
 		}
 		viewers := 0
@@ -102,11 +103,11 @@ func applyEvent(st *Status, ev any, playlist string) bool {
 		*st = Status{
 			Handle: e.Handle, Live: true, Status: "live", Title: e.Title,
 			Category: eventCategory(e.Category), Tags: nonNil(e.Tags), Viewers: viewers,
-			StartedAt: &started, PlaylistURL: playlist, session: e.SessionID,
+			StartedAt: &started, PlaylistURL: playlist, session: e.SessionID, endedUpTo: st.endedUpTo,
 		}
 		return true
 	case *live.UpdatedEvent:
-		if e.SessionID < st.session {
+		if e.SessionID < st.session || e.SessionID <= st.endedUpTo {
 			return false
 		}
 		if !st.Live || e.SessionID > st.session {
@@ -121,11 +122,16 @@ func applyEvent(st *Status, ev any, playlist string) bool {
 		st.Title, st.Category, st.Tags = e.Title, eventCategory(e.Category), nonNil(e.Tags)
 		return true
 	case *live.EndedEvent:
-		if e.SessionID < st.session || !st.Live {
+		if e.SessionID < st.session {
 			return false
 		}
+		st.endedUpTo = max(st.endedUpTo, e.SessionID)
+		if !st.Live {
+			return false
+		}
+		endedUpTo := st.endedUpTo
 		*st = offlineStatus(st.Handle)
-		st.session = e.SessionID
+		st.session, st.endedUpTo = e.SessionID, endedUpTo
 		return true
 	}
 	return false

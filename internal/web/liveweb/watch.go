@@ -144,6 +144,7 @@ func (h *watchHub) refresh() {
 			// An offline directory entry carries no session; keep the newest one seen so a
 			// late event of an ended broadcast is still recognised as old.
 			st.session = max(st.session, c.status.session)
+			st.endedUpTo = c.status.endedUpTo
 			c.status = st
 			h.sendLocked(c)
 		}
