@@ -165,7 +165,9 @@ type client struct {
 
 func (s *site) anon() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	// The server's own transport: httptest's Close empties http.DefaultTransport's idle
+	// pool, which would break requests of tests running in parallel.
+	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, Transport: s.srv.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
