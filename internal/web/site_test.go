@@ -185,8 +185,11 @@ func (s *site) browser() *browser {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	// The server's own transport: httptest's Close empties http.DefaultTransport's idle
+	// pool, which would break requests of tests running in parallel.
 	return &browser{t: s.t, site: s, client: &http.Client{
 		Jar:           jar,
+		Transport:     s.srv.Client().Transport,
 		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

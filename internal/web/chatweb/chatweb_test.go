@@ -107,7 +107,7 @@ type client struct {
 
 func (s *site) anon() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, Transport: s.srv.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }

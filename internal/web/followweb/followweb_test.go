@@ -136,7 +136,12 @@ func (s *site) logIn(email, nickname, handle string) *viewer {
 }
 
 // client does not follow redirects: the tests check where a form sends the browser.
-var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// It uses its own transport: httptest's Close empties http.DefaultTransport's idle pool,
+// which would break requests of tests running in parallel.
+var client = &http.Client{
+	Transport:     &http.Transport{},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
 
 func (v *viewer) send(req *http.Request) (int, string, http.Header) {
 	t := v.s.t
