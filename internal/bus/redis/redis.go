@@ -66,15 +66,33 @@ type Bus struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the receive loop ends
 
-	mu      sync.RWMutex
-	topics  map[string]map[*subscription]struct{}
-	waiting map[string][]chan struct{} // subscribers waiting for Redis to confirm a SUBSCRIBE
-	closed  bool
+	// cmdMu orders SUBSCRIBE and UNSUBSCRIBE commands as the membership changes that cause
+	// them, so a topic whose last subscriber leaves while a new one arrives ends up
+	// subscribed.
+	cmdMu  sync.Mutex
+	mu     sync.RWMutex
+	topics map[string]*topicState
+	closed bool
 
 	dropped atomic.Uint64
 }
 
 var _ bus.Bus = (*Bus)(nil)
+
+// topicState is one topic on this node: its local subscribers and the SUBSCRIBE commands
+// Redis has not confirmed yet.
+type topicState struct {
+	subs        map[*subscription]struct{}
+	outstanding int       // SUBSCRIBE commands sent and not yet confirmed
+	waiters     []*waiter // Subscribe calls waiting for a confirmation
+}
+
+// waiter is released after need more confirmations: the one of the command its subscriber
+// depends on, not an earlier one still in flight.
+type waiter struct {
+	need int
+	ch   chan struct{}
+}
 
 // New connects to Redis, checks that it answers and starts receiving.
 func New(ctx context.Context, opts Options) (*Bus, error) {
@@ -111,7 +129,7 @@ func New(ctx context.Context, opts Options) (*Bus, error) {
 	b := &Bus{
 		client: client, ownClient: own, ps: client.Subscribe(bctx), prefix: prefix, size: size, log: log,
 		ctx: bctx, cancel: cancel, done: make(chan struct{}),
-		topics: make(map[string]map[*subscription]struct{}), waiting: make(map[string][]chan struct{}),
+		topics: make(map[string]*topicState),
 	}
 	go b.receive()
 	return b, nil
@@ -145,35 +163,46 @@ func (b *Bus) Subscribe(ctx context.Context, topic string) (bus.Subscription, er
 		return nil, errors.New("subscribe: empty topic")
 	}
 	s := &subscription{bus: b, topic: topic, ch: make(chan bus.Message, b.size)}
+	b.cmdMu.Lock()
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
+		b.cmdMu.Unlock()
 		return nil, fmt.Errorf("subscribe to %q: %w", topic, ErrClosed)
 	}
-	subs := b.topics[topic]
-	first := subs == nil
-	if first {
-		subs = make(map[*subscription]struct{})
-		b.topics[topic] = subs
+	st := b.topics[topic]
+	if st == nil {
+		st = &topicState{}
+		b.topics[topic] = st
 	}
-	subs[s] = struct{}{}
-	var confirmed chan struct{}
-	if first || len(b.waiting[topic]) > 0 {
-		// Later subscribers of a topic still being subscribed wait for the same confirmation.
-		confirmed = make(chan struct{})
-		b.waiting[topic] = append(b.waiting[topic], confirmed)
+	first := len(st.subs) == 0
+	if st.subs == nil {
+		st.subs = make(map[*subscription]struct{})
+	}
+	st.subs[s] = struct{}{}
+	if first {
+		st.outstanding++
+	}
+	var w *waiter
+	if st.outstanding > 0 {
+		// Wait for the newest SUBSCRIBE in flight: ours, or the one a subscriber that came
+		// just before us sent.
+		w = &waiter{need: st.outstanding, ch: make(chan struct{})}
+		st.waiters = append(st.waiters, w)
 	}
 	b.mu.Unlock()
-
+	var err error
 	if first {
-		if err := b.ps.Subscribe(ctx, b.prefix+topic); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("subscribe to %q: %w", topic, err)
-		}
+		err = b.ps.Subscribe(ctx, b.prefix+topic)
 	}
-	if confirmed != nil {
+	b.cmdMu.Unlock()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("subscribe to %q: %w", topic, err)
+	}
+	if w != nil {
 		select {
-		case <-confirmed:
+		case <-w.ch:
 		case <-ctx.Done():
 			s.Close()
 			return nil, fmt.Errorf("subscribe to %q: %w", topic, ctx.Err())
@@ -224,24 +253,44 @@ func (b *Bus) receive() {
 	}
 }
 
+// confirm counts one SUBSCRIBE confirmation for topic. Confirmations Redis sends when the
+// connection is re-established (re-subscribing) find nothing outstanding and change nothing.
 func (b *Bus) confirm(topic string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, c := range b.waiting[topic] {
-		close(c)
+	st := b.topics[topic]
+	if st == nil || st.outstanding == 0 {
+		return
 	}
-	delete(b.waiting, topic)
+	st.outstanding--
+	kept := st.waiters[:0]
+	for _, w := range st.waiters {
+		if w.need--; w.need == 0 {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	st.waiters = kept
+	b.forgetIdle(topic, st)
+}
+
+// forgetIdle drops a topic's state once it has no subscribers and nothing in flight.
+func (b *Bus) forgetIdle(topic string, st *topicState) {
+	if len(st.subs) == 0 && st.outstanding == 0 {
+		delete(b.topics, topic)
+	}
 }
 
 func (b *Bus) dispatch(topic, payload string) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	subs := b.topics[topic]
-	if len(subs) == 0 {
+	st := b.topics[topic]
+	if st == nil || len(st.subs) == 0 {
 		return
 	}
 	msg := bus.Message{Topic: topic, Data: []byte(payload)}
-	for s := range subs {
+	for s := range st.subs {
 		select {
 		case s.ch <- msg:
 		default:
@@ -263,8 +312,8 @@ func (b *Bus) Close() error {
 		return nil
 	}
 	b.closed = true
-	for _, subs := range b.topics {
-		for s := range subs {
+	for _, st := range b.topics {
+		for s := range st.subs {
 			s.closeLocked()
 		}
 	}
@@ -298,17 +347,19 @@ func (s *subscription) Dropped() uint64 { return s.dropped.Load() }
 // Close stops delivery; the last local subscriber of a topic unsubscribes the node.
 func (s *subscription) Close() error {
 	b := s.bus
+	b.cmdMu.Lock()
+	defer b.cmdMu.Unlock()
 	b.mu.Lock()
 	if s.closed {
 		b.mu.Unlock()
 		return nil
 	}
 	last := false
-	if subs := b.topics[s.topic]; subs != nil {
-		delete(subs, s)
-		if len(subs) == 0 {
-			delete(b.topics, s.topic)
-			last = true
+	if st := b.topics[s.topic]; st != nil {
+		if _, ok := st.subs[s]; ok {
+			delete(st.subs, s)
+			last = len(st.subs) == 0
+			b.forgetIdle(s.topic, st)
 		}
 	}
 	s.closeLocked()

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/freelylive/freely/internal/bus"
 	"github.com/freelylive/freely/internal/bus/bustest"
@@ -86,5 +87,36 @@ func TestNewFailsFast(t *testing.T) {
 	cancel()
 	if _, err := redis.New(ctx, redis.Options{URL: "redis://127.0.0.1:1/0"}); err == nil {
 		t.Fatal("New with an unreachable server succeeded")
+	}
+}
+
+// A topic whose last subscriber leaves just as a new one arrives stays subscribed: the
+// UNSUBSCRIBE must not overtake the new SUBSCRIBE on the way to Redis.
+func TestResubscribeRace(t *testing.T) {
+	t.Parallel()
+	url := redisURL(t)
+	b := newBus(t, url, prefix(t))
+	ctx := context.Background()
+	for i := range 200 {
+		old, err := b.Subscribe(ctx, "chat.9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan struct{})
+		go func() { old.Close(); close(closed) }()
+		sub, err := b.Subscribe(ctx, "chat.9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-closed
+		if err := b.Publish(ctx, "chat.9", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-sub.C():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: message lost after a resubscribe", i)
+		}
+		sub.Close()
 	}
 }
