@@ -18,16 +18,21 @@
   var lang = document.documentElement.lang || "ko";
 
   // Live-edge settings, chosen by measuring glass-to-glass latency in headless Chromium (the
-  // browser test in internal/app reads a clock that ffmpeg draws into the frames), with
-  // interleaved runs of each candidate. Low-latency mode's own target, the playlist's
-  // PART-HOLD-BACK (2.5 parts: 0.5 s with 200 ms parts), gave a median of 0.69-0.85 s on a
-  // heavily loaded 2-core machine with the fewest stalls. A catch-up playback rate of 1.1
-  // (maxLiveSyncPlaybackRate), with or without a later live edge (liveSyncDuration 0.6),
-  // stalled 3-52 times in 25 s under the same load and was no faster, so playback stays at
-  // normal speed; a player that fell far behind (a tab in the background) jumps to the live
-  // edge instead (see catchUp).
+  // browser test in internal/app reads a clock that ffmpeg draws into the frames), in
+  // interleaved runs of the candidates on a 2-core machine:
+  //   - hls.js low-latency defaults (target = the playlist's PART-HOLD-BACK, 0.5 s with
+  //     200 ms parts): 0.70 s median, but after a few stalls 1.40 s: each stall adds 1 s to
+  //     the target and nothing ever catches up;
+  //   - the same target with a catch-up rate of 1.1 and 0.25 s per stall (these settings):
+  //     0.69-0.78 s median over five runs, back near the target after a stall;
+  //   - a 0.4 s target: 0.59-0.63 s, but three stalls in 25 s under moderate load.
+  // Under very heavy load (load average 15-30) every setting stalls; the catch-up keeps the
+  // latency from ratcheting up. A player far behind (a tab in the background) jumps to the
+  // live edge instead of speeding up (see catchUp).
   var HLS_CONFIG = {
     lowLatencyMode: true,
+    maxLiveSyncPlaybackRate: 1.1,
+    liveSyncOnStallIncrease: 0.25,
     backBufferLength: 10,
     // An endless duration makes the browser's own controls show a live stream (no seek bar
     // to a fixed end).
