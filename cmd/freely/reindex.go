@@ -3,12 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/freelylive/freely/internal/app"
 	"github.com/freelylive/freely/internal/config"
@@ -35,7 +30,7 @@ func runReindex(ctx context.Context, inv invocation) error {
 		return err
 	}
 	start := time.Now()
-	progress := reindexProgress(inv.stdout)
+	progress := newProgress(inv.stdout, "검색 색인 중 / indexing")
 	var indexed int
 	err = app.Reindex(ctx, cfg, logger, func(done, total int) {
 		indexed = done
@@ -47,41 +42,4 @@ func runReindex(ctx context.Context, inv invocation) error {
 	}
 	_, err = fmt.Fprintf(inv.stdout, "Search index rebuilt: %d documents in %s.\n", indexed, time.Since(start).Round(time.Millisecond))
 	return err
-}
-
-// reindexBar draws a progress bar when stdout is a terminal and stays quiet otherwise.
-type reindexBar struct {
-	bar *progressbar.ProgressBar
-	out io.Writer
-}
-
-func reindexProgress(out io.Writer) *reindexBar {
-	f, ok := out.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return &reindexBar{}
-	}
-	return &reindexBar{out: out}
-}
-
-func (p *reindexBar) update(done, total int) {
-	if p.out == nil {
-		return
-	}
-	if p.bar == nil {
-		p.bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(p.out),
-			progressbar.OptionSetDescription("검색 색인 중 / indexing"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
-	_ = p.bar.Set(done)
-}
-
-func (p *reindexBar) finish() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		fmt.Fprintln(p.out)
-	}
 }
