@@ -79,7 +79,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.firstPing(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s database: %w", db.dialect, err)
 	}
@@ -216,6 +216,25 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Dialect reports "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect }
+
+// firstPing is Ping for a pool just opened. Connecting to a new SQLite file switches it to WAL,
+// which needs the file to itself for a moment; when several processes open the same new file
+// at once, SQLite reports SQLITE_BUSY for that switch without waiting on busy_timeout. The
+// switch is brief, so a busy first connection is retried for up to the busy timeout.
+func (db *DB) firstPing(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		err := db.Ping(ctx)
+		if err == nil || db.dialect != DialectSQLite || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
 
 // Ping checks that the database answers; /readyz calls it.
 func (db *DB) Ping(ctx context.Context) error {

@@ -105,3 +105,9 @@ func conflictField(key string) string {
 	}
 	return key
 }
+
+// isSQLiteBusy reports whether err is SQLite's "database is locked" (any extended code).
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
