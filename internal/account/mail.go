@@ -3,30 +3,13 @@ package account
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 )
 
-// Mailer delivers one plain-text e-mail. Implementations: SMTP (production) and LogMailer
-// (development without SMTP).
+// Mailer delivers one plain-text e-mail. Implementations live in internal/mail: SMTP for
+// production and a log mailer for development without SMTP.
 type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
-}
-
-// LogMailer "sends" mail by writing it to the log, so the sign-up and reset flows work on a
-// machine without SMTP: the developer copies the link from the log.
-type LogMailer struct {
-	Logger *slog.Logger
-}
-
-// Send logs the message at INFO level.
-func (m LogMailer) Send(ctx context.Context, to, subject, body string) error {
-	l := m.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	l.InfoContext(ctx, "mail (SMTP not configured, logged instead)", "to", to, "subject", subject, "body", body)
-	return nil
 }
 
 // The mails are Korean first with an English line below, plain text.

@@ -12,6 +12,7 @@ import (
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/form"
 	"github.com/freelylive/freely/internal/imageproc"
+	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store"
 )
 
@@ -104,7 +105,7 @@ func NewService(opts Options) *Service {
 		s.log = slog.Default()
 	}
 	if s.mailer == nil {
-		s.mailer = LogMailer{Logger: s.log}
+		s.mailer = mail.NewLogMailer(s.log)
 	}
 	s.dummyHash = sync.OnceValue(func() string {
 		_, secret, err := newToken()
