@@ -21,6 +21,7 @@ import (
 	"github.com/freelylive/freely/internal/bus/mem"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/chat"
+	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
@@ -47,7 +48,7 @@ func newSite(t *testing.T) *site {
 	b := mem.New(mem.Options{})
 	t.Cleanup(func() { b.Close() })
 	accounts := account.NewService(account.Options{
-		Store: db, Mailer: account.LogMailer{Logger: logger}, BaseURL: "http://example.test",
+		Store: db, Mailer: mail.NewLogMailer(logger), BaseURL: "http://example.test",
 		PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger,
 	})
 	channels := channel.NewService(channel.Options{Store: db, Logger: logger})

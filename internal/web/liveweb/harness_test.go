@@ -18,6 +18,7 @@ import (
 	"github.com/freelylive/freely/internal/bus/mem"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
@@ -63,7 +64,7 @@ func newSiteOn(t *testing.T, db *sqlstore.DB) *site {
 	b := mem.New(mem.Options{})
 	t.Cleanup(func() { b.Close() })
 	accounts := account.NewService(account.Options{
-		Store: db, Mailer: account.LogMailer{Logger: logger}, BaseURL: "http://example.test",
+		Store: db, Mailer: mail.NewLogMailer(logger), BaseURL: "http://example.test",
 		PasswordParams: cheapPasswords, Logger: logger,
 	})
 	channels := channel.NewService(channel.Options{Store: db, Logger: logger})

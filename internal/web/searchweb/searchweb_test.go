@@ -17,6 +17,7 @@ import (
 	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/live"
+	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/search/analysis"
 	"github.com/freelylive/freely/internal/store/sqlstore"
@@ -72,7 +73,7 @@ func newSite(t *testing.T, db *sqlstore.DB) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := account.NewService(account.Options{Store: db, Mailer: account.LogMailer{Logger: logger},
+	accounts := account.NewService(account.Options{Store: db, Mailer: mail.NewLogMailer(logger),
 		BaseURL: "http://example.test", PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger})
 	channels := channel.NewService(channel.Options{Store: db, Logger: logger})
 	ws, err := web.New(web.Options{Accounts: accounts, Channels: channels, Logger: logger, BaseURL: "http://example.test",
@@ -398,7 +399,7 @@ func TestSearchBeforeDictionaryIsReady(t *testing.T) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ws, err := web.New(web.Options{
-		Accounts: account.NewService(account.Options{Store: db, Mailer: account.LogMailer{Logger: logger}, Logger: logger}),
+		Accounts: account.NewService(account.Options{Store: db, Mailer: mail.NewLogMailer(logger), Logger: logger}),
 		Channels: channel.NewService(channel.Options{Store: db, Logger: logger}), Logger: logger,
 		SecretKey: []byte("a test secret key that is long enough"), Extensions: []web.Extension{sw.Extension()}})
 	if err != nil {
