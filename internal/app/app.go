@@ -71,7 +71,18 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 	// Live video (live.go): built before the web front, which takes its pages as an
 	// extension; started once the routes exist; ingest stops as soon as ctx ends, the rest
 	// after HTTP has shut down and before the database closes.
-	lv, err := newLive(ctx, cfg, logger, db, ln.Addr())
+	// The services (blob store, mail, accounts, channels) are built once and shared by every
+	// feature below and by the web front; the blob store closes after all of them.
+	svc, err := buildServices(ctx, cfg, logger, db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := svc.blob.Close(); err != nil {
+			logger.Error("close blob store", "err", err)
+		}
+	}()
+	lv, err := newLive(ctx, cfg, logger, db, svc, ln.Addr())
 	if err != nil {
 		return err
 	}
@@ -97,12 +108,12 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 	// service; its pages join the web front as an extension. Deferred after lv.close, al.close
 	// and the database's Close, so it runs before them: sockets close and every accepted
 	// message is written before the bus and the database go.
-	ct, err := newChat(cfg, logger, db, lv.bus, al.follows)
+	ct, err := newChat(cfg, logger, db, svc.channels, lv.bus, al.follows)
 	if err != nil {
 		return err
 	}
 	defer ct.close(ctx)
-	plat, err := buildPlatform(ctx, cfg, logger, db, append(append(append(lv.extensions(), ct.extensions()...), al.extensions()...), sr.extension()))
+	plat, err := buildPlatform(cfg, logger, svc, append(append(append(lv.extensions(), ct.extensions()...), al.extensions()...), sr.extension()))
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ type chatParts struct {
 // newChat builds the chat hub on b, the bus live video already built (one bus per node:
 // in-process, or Redis pub/sub so rooms span nodes). follows (the follow service) answers
 // followers-only chat; nil leaves that mode unavailable.
-func newChat(cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, b bus.Bus, follows chat.Follows) (*chatParts, error) {
+func newChat(cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, channels *channel.Service, b bus.Bus, follows chat.Follows) (*chatParts, error) {
 	cp := &chatParts{cfg: cfg, log: logger}
 	var err error
 	cp.hub, err = chat.NewHub(chat.Options{
@@ -55,7 +55,7 @@ func newChat(cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, b bus.Bus
 	}
 	cp.web, err = chatweb.New(chatweb.Options{
 		Hub:            cp.hub,
-		Channels:       channel.NewService(channel.Options{Store: db, Logger: logger.With("component", "channel")}),
+		Channels:       channels,
 		OriginPatterns: chatOrigins(cfg),
 		Users:          db,
 		Logger:         logger.With("component", "chatweb"),

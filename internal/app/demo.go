@@ -22,6 +22,7 @@ func Demo(ctx context.Context, cfg *config.Config, logger *slog.Logger, progress
 	if err != nil {
 		return demo.Result{}, err
 	}
+	defer svc.blob.Close()
 	res, err := demo.Seed(ctx, demo.Options{
 		Accounts: svc.accounts,
 		Channels: svc.channels,

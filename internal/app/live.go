@@ -16,7 +16,6 @@ import (
 	"github.com/freelylive/freely/internal/bus"
 	"github.com/freelylive/freely/internal/bus/mem"
 	busredis "github.com/freelylive/freely/internal/bus/redis"
-	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/config"
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/live/livertmp"
@@ -68,7 +67,7 @@ type liveParts struct {
 
 // newLive builds the live-video parts. httpAddr is the HTTP listener's address: the
 // thumbnailer reads the channels' HLS output from it over loopback.
-func newLive(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, httpAddr net.Addr) (lp *liveParts, err error) {
+func newLive(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, svc *services, httpAddr net.Addr) (lp *liveParts, err error) {
 	lp = &liveParts{cfg: cfg, log: logger}
 	defer func() {
 		if err != nil {
@@ -79,13 +78,9 @@ func newLive(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *s
 	if lp.bus, err = newBus(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
-	// The web front is built after this (it takes the live pages as an extension), so live
-	// opens its own view of the blob directory and of the channels; both are stateless over
-	// the same directory and database as the platform's.
-	if lp.blob, err = disk.New(disk.Options{Dir: cfg.Blob.Dir, URLPrefix: cfg.Blob.URLPrefix}); err != nil {
-		return nil, fmt.Errorf("open blob store for live: %w", err)
-	}
-	channels := channel.NewService(channel.Options{Store: db, Blob: lp.blob, Logger: logger.With("component", "channel")})
+	// The platform's blob store and channel service; their owner (run) closes them.
+	lp.blob = svc.blob
+	channels := svc.channels
 
 	lp.hub = media.NewHub(media.HubOptions{Logger: logger.With("component", "media")})
 	lp.hls, err = hls.NewServer(hls.Options{
@@ -242,11 +237,6 @@ func (lp *liveParts) close() {
 	if lp.bus != nil {
 		if err := lp.bus.Close(); err != nil {
 			lp.log.Error("close event bus", "err", err)
-		}
-	}
-	if lp.blob != nil {
-		if err := lp.blob.Close(); err != nil {
-			lp.log.Error("close live blob store", "err", err)
 		}
 	}
 }

@@ -65,12 +65,8 @@ func buildServices(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 	return &services{blob: blobStore, accounts: accounts, channels: channels}, nil
 }
 
-// buildPlatform wires the services and the web front with the features' extensions.
-func buildPlatform(ctx context.Context, cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, extensions []web.Extension) (*platform, error) {
-	svc, err := buildServices(ctx, cfg, logger, db)
-	if err != nil {
-		return nil, err
-	}
+// buildPlatform puts the web front, with the features' extensions, on the services.
+func buildPlatform(cfg *config.Config, logger *slog.Logger, svc *services, extensions []web.Extension) (*platform, error) {
 	baseURL := publicURL(cfg)
 	webServer, err := web.New(web.Options{
 		Accounts:      svc.accounts,
