@@ -42,9 +42,11 @@ func main() {
 		window   = flag.Int("window", 0, "documents ranked per section (0: the service default)")
 		reindex  = flag.Bool("reindex", false, "rebuild the index even when the database is already filled")
 		profile  = flag.String("cpuprofile", "", "write a CPU profile of the in-process search run to this file")
+		noHTTP   = flag.Bool("no-http", false, "stop after the in-process runs")
 	)
 	flag.Parse()
 	cpuProfile = *profile
+	skipHTTP = *noHTTP
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	if err := bench(ctx, *dbURL, *channels, *sessions, *liveN, *clients, *dur, *rate, *acRate, *window, *reindex); err != nil {
@@ -54,6 +56,9 @@ func main() {
 
 // cpuProfile, when set, makes the run stop after a profiled in-process search run.
 var cpuProfile string
+
+// skipHTTP makes the run stop after the in-process runs.
+var skipHTTP bool
 
 func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients int, dur time.Duration, rate, acRate float64, window int, forceReindex bool) error {
 	fmt.Printf("go %s, %d CPUs (GOMAXPROCS %d)\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
@@ -167,6 +172,9 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
 	fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
 	fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
+	if skipHTTP {
+		return nil
+	}
 
 	searchURL := func(r *rand.Rand) string { return w.searchURL(r, base) }
 	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }

@@ -13,8 +13,12 @@ type Candidate struct {
 	ChannelID int64
 	Live      bool
 	Viewers   int
-	Tokens    DocTokens // the document's tokens per field
-	Score     float64   // set by ranking
+	// Len is the number of tokens of each field; Freq how often each token of the match
+	// occurs in each field, Freq[t*NumFields+f] for the t-th of Match.Tokens. A store fills
+	// both with a Counter.
+	Len   [NumFields]int
+	Freq  []int32
+	Score float64 // set by ranking
 }
 
 // fieldWeights make a word in the title count for more than the same word in the tags, the
@@ -33,7 +37,7 @@ const relevanceBand = 1.10
 
 // scorer computes BM25F scores of candidates for one query.
 type scorer struct {
-	groups []Group
+	groups [][][]int // per group, per alternative: the tokens' positions in Match.Tokens
 	idf    []float64 // per group
 	avgLen [NumFields]float64
 }
@@ -42,7 +46,7 @@ type scorer struct {
 // and total the number of documents; a group's IDF is that of its first alternative (the
 // whole word). Average field lengths come from the candidates themselves.
 func newScorer(groups []Group, cands []Candidate, df map[string]int, total int) *scorer {
-	s := &scorer{groups: groups, idf: make([]float64, len(groups))}
+	s := &scorer{groups: tokenPositions(groups), idf: make([]float64, len(groups))}
 	for i, g := range groups {
 		n := float64(df[g[0][0]])
 		if total <= 0 {
@@ -55,7 +59,7 @@ func newScorer(groups []Group, cands []Candidate, df map[string]int, total int) 
 		for f := range NumFields {
 			sum := 0
 			for i := range cands {
-				sum += len(cands[i].Tokens[f])
+				sum += cands[i].Len[f]
 			}
 			s.avgLen[f] = max(1, float64(sum)/float64(len(cands)))
 		}
@@ -63,18 +67,38 @@ func newScorer(groups []Group, cands []Candidate, df map[string]int, total int) 
 	return s
 }
 
+// tokenPositions maps each token of groups to its position in Match.Tokens.
+func tokenPositions(groups []Group) [][][]int {
+	m := Match{Groups: groups}
+	tokens := m.Tokens()
+	out := make([][][]int, len(groups))
+	for i, g := range groups {
+		out[i] = make([][]int, len(g))
+		for j, alt := range g {
+			out[i][j] = make([]int, len(alt))
+			for k, tok := range alt {
+				out[i][j][k] = slices.Index(tokens, tok)
+			}
+		}
+	}
+	return out
+}
+
 // score is Σ over groups of idf · tf'/(k1+tf'), where tf' sums the group's per-field
 // frequency weighted by field and normalised by field length (BM25F).
 func (s *scorer) score(c *Candidate) float64 {
+	if c.Freq == nil {
+		return 0
+	}
 	total := 0.0
 	for i, g := range s.groups {
 		tf := 0.0
 		for f := range NumFields {
-			n := groupFreq(g, c.Tokens[f])
+			n := groupFreq(g, c.Freq, f)
 			if n == 0 {
 				continue
 			}
-			norm := 1 - bm25B + bm25B*float64(len(c.Tokens[f]))/s.avgLen[f]
+			norm := 1 - bm25B + bm25B*float64(c.Len[f])/s.avgLen[f]
 			tf += fieldWeights[f] * float64(n) / norm
 		}
 		total += s.idf[i] * tf / (bm25K1 + tf)
@@ -82,28 +106,18 @@ func (s *scorer) score(c *Candidate) float64 {
 	return total
 }
 
-// groupFreq counts how often a group occurs in a field: the best of its alternatives, an
+// groupFreq counts how often a group occurs in field f: the best of its alternatives, an
 // alternative counting as often as its rarest token.
-func groupFreq(g Group, field []string) int {
+func groupFreq(g [][]int, freq []int32, f Field) int {
 	best := 0
 	for _, alt := range g {
 		n := math.MaxInt
-		for _, tok := range alt {
-			n = min(n, count(field, tok))
+		for _, t := range alt {
+			n = min(n, int(freq[t*int(NumFields)+int(f)]))
 		}
 		best = max(best, n)
 	}
 	return best
-}
-
-func count(field []string, tok string) int {
-	n := 0
-	for _, t := range field {
-		if t == tok {
-			n++
-		}
-	}
-	return n
 }
 
 // band maps a score to its relevance band; scores in one band tie.
@@ -133,7 +147,7 @@ func rank(s *scorer, cands []Candidate) {
 		keys[i] = key{band(cands[i].Score), cands[i].Live, cands[i].Viewers, cands[i].DocID}
 		order[i] = i
 	}
-	// Sort positions, not candidates: a candidate carries its token lists.
+	// Sort positions, not candidates, which are larger than their keys.
 	slices.SortFunc(order, func(x, y int) int {
 		a, b := keys[x], keys[y]
 		if c := cmp.Compare(b.band, a.band); c != 0 {

@@ -8,11 +8,26 @@ import (
 	"github.com/freelylive/freely/internal/search/analysis"
 )
 
-func cand(id int64, viewers int, live bool, name, tags []string) Candidate {
-	c := Candidate{DocID: id, Viewers: viewers, Live: live}
-	c.Tokens[FieldName] = name
-	c.Tokens[FieldTags] = tags
-	return c
+// testCand is a candidate with its tokens, counted for a query by counted.
+type testCand struct {
+	c          Candidate
+	name, tags []string
+}
+
+func cand(id int64, viewers int, live bool, name, tags []string) testCand {
+	return testCand{Candidate{DocID: id, Viewers: viewers, Live: live}, name, tags}
+}
+
+// counted returns the candidates as a store would for a match of groups.
+func counted(groups []Group, tcs ...testCand) []Candidate {
+	ct := NewCounter(Match{Groups: groups})
+	out := make([]Candidate, len(tcs))
+	for i, tc := range tcs {
+		out[i] = tc.c
+		ct.countTokens(&out[i], FieldName, tc.name)
+		ct.countTokens(&out[i], FieldTags, tc.tags)
+	}
+	return out
 }
 
 func ids(cands []Candidate) []int64 {
@@ -26,13 +41,13 @@ func ids(cands []Candidate) []int64 {
 func TestRankPrefersTitleThenViewersThenRecency(t *testing.T) {
 	t.Parallel()
 	groups := []Group{{{"롤"}}}
-	cands := []Candidate{
+	cands := counted(groups,
 		cand(1, 5, false, []string{"방송", "중"}, []string{"롤"}),           // tag only
 		cand(2, 1, false, []string{"롤", "솔랭", "방송"}, nil),               // title, few viewers
 		cand(3, 90, false, []string{"롤", "솔랭", "방송"}, nil),              // title, many viewers
 		cand(4, 90, false, []string{"롤", "자랭", "방송"}, nil),              // same score and viewers, newer
 		cand(5, 1000, false, []string{"수다"}, []string{"잡담", "일상", "롤"}), // tag among many, popular
-	}
+	)
 	rank(newScorer(groups, cands, nil, 0), cands)
 	// Title matches first; among them (equal scores) viewers, then the newest. A tag that is
 	// one of three counts for less than a sole tag, by more than the 10 % band.
@@ -50,10 +65,10 @@ func TestRankUsesIDFAcrossTerms(t *testing.T) {
 	t.Parallel()
 	// Both documents hold both words; the rare word in the title wins.
 	groups := []Group{{{"롤"}}, {{"한국어"}}}
-	cands := []Candidate{
+	cands := counted(groups,
 		cand(1, 0, false, []string{"한국어", "방송"}, []string{"롤"}),
 		cand(2, 0, false, []string{"롤", "방송"}, []string{"한국어"}),
-	}
+	)
 	df := map[string]int{"롤": 10, "한국어": 9000}
 	rank(newScorer(groups, cands, df, 10000), cands)
 	if got := ids(cands); got[0] != 2 {
@@ -63,26 +78,31 @@ func TestRankUsesIDFAcrossTerms(t *testing.T) {
 
 func TestGroupFrequencyOfDecompoundedAlternative(t *testing.T) {
 	t.Parallel()
-	g := Group{{"개발자"}, {"개발", "자"}}
-	if n := groupFreq(g, []string{"개발", "자", "개발"}); n != 1 {
+	groups := []Group{{{"개발자"}, {"개발", "자"}}}
+	g := tokenPositions(groups)[0]
+	freq := func(name ...string) int {
+		c := counted(groups, cand(1, 0, false, name, nil))[0]
+		return groupFreq(g, c.Freq, FieldName)
+	}
+	if n := freq("개발", "자", "개발"); n != 1 {
 		t.Errorf("parts: %d, want 1 (the rarer part)", n)
 	}
-	if n := groupFreq(g, []string{"개발자", "개발", "자", "개발자"}); n != 2 {
+	if n := freq("개발자", "개발", "자", "개발자"); n != 2 {
 		t.Errorf("whole: %d, want 2", n)
 	}
-	if n := groupFreq(g, []string{"개발"}); n != 0 {
+	if n := freq("개발"); n != 0 {
 		t.Errorf("one part only: %d, want 0", n)
 	}
 }
 
 func TestRankWithoutTermsOrdersByLiveViewersRecency(t *testing.T) {
 	t.Parallel()
-	cands := []Candidate{
+	cands := counted(nil,
 		cand(1, 50, false, nil, nil),
 		cand(2, 10, true, nil, nil),
 		cand(3, 10, true, nil, nil),
 		cand(4, 99, true, nil, nil),
-	}
+	)
 	rank(nil, cands)
 	if got, want := ids(cands), []int64{4, 3, 2, 1}; !slices.Equal(got, want) {
 		t.Errorf("order = %v, want %v", got, want)
@@ -163,14 +183,14 @@ func FuzzDecodeCursor(f *testing.F) {
 func TestPageCacheFollowsGeneration(t *testing.T) {
 	t.Parallel()
 	c := newPageCache(2)
-	page := []Candidate{{DocID: 7, Score: 1.5, Tokens: DocTokens{FieldName: {"롤"}}}}
+	page := []Candidate{{DocID: 7, Score: 1.5, Freq: []int32{1, 0, 0, 0}}}
 	c.put("a", 5, page, &pagePos{beforeID: 3})
 	got, next, ok := c.get("a", 5)
 	if !ok || len(got) != 1 || got[0].DocID != 7 || got[0].Score != 1.5 || next == nil || next.beforeID != 3 {
 		t.Fatalf("get = %+v, %+v, %v", got, next, ok)
 	}
-	if got[0].Tokens[FieldName] != nil {
-		t.Error("cached candidates keep their tokens")
+	if got[0].Freq != nil {
+		t.Error("cached candidates keep their token counts")
 	}
 	if _, _, ok := c.get("a", 6); ok {
 		t.Error("a page of generation 5 served for generation 6")
@@ -191,5 +211,34 @@ func TestPageCacheFollowsGeneration(t *testing.T) {
 	none.put("x", 1, page, nil)
 	if _, _, ok := none.get("x", 1); ok {
 		t.Error("a disabled cache returned a page")
+	}
+}
+
+func TestCounterCountsStoredText(t *testing.T) {
+	t.Parallel()
+	m := Match{Groups: []Group{{{"롤"}}, {{"개발자"}, {"개발", "자"}}}}
+	ct := NewCounter(m)
+	var c Candidate
+	ct.Count(&c, FieldName, "롤 방송 롤")
+	ct.Count(&c, FieldTags, "")
+	ct.Count(&c, FieldBody, "개발 자  롤롤 개발")
+	ct.Count(&c, FieldChannel, "개발자")
+	if want := [NumFields]int{3, 0, 4, 1}; c.Len != want {
+		t.Errorf("Len = %v, want %v", c.Len, want)
+	}
+	// Tokens in Match.Tokens order: 롤, 개발자, 개발, 자; fields name, tags, body, channel.
+	want := []int32{
+		2, 0, 0, 0,
+		0, 0, 0, 1,
+		0, 0, 2, 0,
+		0, 0, 1, 0,
+	}
+	if !slices.Equal(c.Freq, want) {
+		t.Errorf("Freq = %v, want %v", c.Freq, want)
+	}
+	var other Candidate
+	ct.Count(&other, FieldName, "롤")
+	if c.Freq[0] != 2 || other.Freq[0] != 1 {
+		t.Errorf("candidates share counts: %v, %v", c.Freq[:4], other.Freq[:4])
 	}
 }

@@ -109,16 +109,14 @@ const (
 	sqliteCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
 		FROM search_fts_%[1]s AS f
 		JOIN search_docs AS d ON d.id = -f.rowid
-		JOIN channels AS c ON c.id = d.channel_id
-		WHERE search_fts_%[1]s MATCH ? AND f.rowid > ? AND NOT c.suspended
+		WHERE search_fts_%[1]s MATCH ? AND f.rowid > ? AND NOT d.hidden
 		ORDER BY f.rowid ASC LIMIT ?`
 	// PostgreSQL plans each search afresh: whether the GIN index or a newest-first walk of
 	// the section is faster depends on how common the words are, which a plan prepared once
 	// for any words cannot know. The section is a constant so the partial indexes apply.
 	postgresCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
 		FROM search_docs AS d
-		JOIN channels AS c ON c.id = d.channel_id
-		WHERE d.section = '%[1]s' AND d.vec @@ $1::tsquery AND d.id < -$2::bigint AND NOT c.suspended
+		WHERE d.section = '%[1]s' AND d.vec @@ $1::tsquery AND d.id < -$2::bigint AND NOT d.hidden
 		ORDER BY d.id DESC LIMIT $3`
 )
 
@@ -170,30 +168,23 @@ func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int
 	}
 	defer rows.Close()
 	out := make([]search.Candidate, 0, limit)
+	counter := search.NewCounter(m)
 	var name, tags, body, chText string
 	for rows.Next() {
 		var c search.Candidate
 		if err := rows.Scan(&c.DocID, &c.ChannelID, &c.Live, &c.Viewers, &name, &tags, &body, &chText); err != nil {
 			return nil, fmt.Errorf("search candidates: %w", Translate(err))
 		}
-		c.Tokens[search.FieldName] = splitTokens(name)
-		c.Tokens[search.FieldTags] = splitTokens(tags)
-		c.Tokens[search.FieldBody] = splitTokens(body)
-		c.Tokens[search.FieldChannel] = splitTokens(chText)
+		counter.Count(&c, search.FieldName, name)
+		counter.Count(&c, search.FieldTags, tags)
+		counter.Count(&c, search.FieldBody, body)
+		counter.Count(&c, search.FieldChannel, chText)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
 	return out, nil
-}
-
-// splitTokens splits a stored token list (single spaces, as written by setTokens).
-func splitTokens(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, " ")
 }
 
 // hitsChunk is how many document IDs one prepared Hits statement takes; shorter lists are
