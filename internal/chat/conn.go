@@ -42,6 +42,7 @@ type Conn struct {
 	leftOnce sync.Once
 
 	cursor uint64
+	round  uint64    // the last fanout round this connection caught up in
 	buf    *frameBuf // the last frame returned, released on the next NextFrame call
 
 	followMu      sync.Mutex
@@ -197,7 +198,7 @@ func (c *Conn) NextFrame(ctx context.Context) ([]byte, error) {
 			return nil, c.endErr
 		default:
 		}
-		data, next, wake, overrun := c.room.out.frame(c.cursor, maxEventsPerFrame)
+		data, next, wake, overrun := c.room.out.frame(c.cursor, maxEventsPerFrame, &c.round)
 		if overrun {
 			c.end(ErrSlowConsumer)
 			continue
