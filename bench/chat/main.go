@@ -14,6 +14,8 @@
 //	go run ./bench/chat -clients 1000,5000,10000 -senders 100 -rate 100 -duration 20s
 //
 // The load generator runs on the same machine and competes with the server for CPU.
+// -floor B measures the machine's floor instead: plain loopback TCP writes of B bytes to
+// each of -clients connections, CPU per write with both ends in this process.
 package main
 
 import (
@@ -41,6 +43,7 @@ func main() {
 	var (
 		serveMode = flag.Bool("serve", false, "run the server under test (used by the tool itself)")
 		clients   = flag.String("clients", "1000,5000,10000", "room sizes to measure, comma-separated")
+		floor     = flag.Int("floor", 0, "instead of chat, measure plain loopback TCP writes of this many bytes to each of -clients connections (the machine's floor)")
 		cfg       config
 	)
 	flag.IntVar(&cfg.senders, "senders", 100, "how many of the clients send")
@@ -67,6 +70,14 @@ func main() {
 			log.Fatalf("bad -clients %q", *clients)
 		}
 		sizes = append(sizes, n)
+	}
+	if *floor > 0 {
+		for _, n := range sizes {
+			if err := measureFloor(n, *floor, cfg.duration); err != nil {
+				log.Fatalf("floor: %v", err)
+			}
+		}
+		return
 	}
 	fmt.Printf("senders %d, %.0f msg/s in, window %v, coalesce %v, %s\n\n", cfg.senders, cfg.rate, cfg.duration, orDefault(cfg.coalesce), time.Now().Format("2006-01-02"))
 	fmt.Println("| clients | connect | msgs in/s | deliveries/s | delivered | p50 | p99 | max | server CPU | server µs/frame | server RSS | peak RSS | dropped | load-tool CPU |")
