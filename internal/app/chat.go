@@ -48,10 +48,15 @@ func newChat(cfg *config.Config, logger *slog.Logger, db *sqlstore.DB, channels 
 		Users:         db,
 		Follows:       follows,
 		FlushInterval: chatFlushInterval,
+		NodeID:        cfg.Redis.NodeID,
 		Logger:        logger.With("component", "chat"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build chat hub: %w", err)
+	}
+	if cfg.Redis.URL != "" && cfg.Redis.NodeID == 0 {
+		logger.Warn("redis.node_id is not set: this node picked a random one; give each node sharing Redis its own to keep chat message ids unique",
+			"node_id", cp.hub.NodeID())
 	}
 	cp.web, err = chatweb.New(chatweb.Options{
 		Hub:            cp.hub,

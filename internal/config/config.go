@@ -108,6 +108,10 @@ type Database struct {
 type Redis struct {
 	// URL such as "redis://127.0.0.1:6379/0" (or rediss:// for TLS).
 	URL string `yaml:"url"`
+	// NodeID tells this node apart from the others sharing the bus (1–1023, a different
+	// one on each node): chat message ids embed it. 0 picks one at random at start, which
+	// is enough for a single node.
+	NodeID int `yaml:"node_id"`
 }
 
 // Blob configures the media object store (uploads, thumbnails, recordings).

@@ -242,6 +242,8 @@ func TestValidationNamesTheKey(t *testing.T) {
 		{"database.url", "sqlite:", "database.url"},
 		{"database.url", "/tmp/x.db?mode=memory", "database.url"},
 		{"redis.url", "http://localhost:6379", "redis.url"},
+		{"redis.node_id", "1024", "redis.node_id"},
+		{"redis.node_id", "-1", "redis.node_id"},
 		{"blob.url_prefix", "media", "blob.url_prefix"},
 		{"blob.url_prefix", "//cdn.example.com/", "blob.url_prefix"},
 		{"jobs.max_workers", "0", "jobs.max_workers"},

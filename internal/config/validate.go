@@ -101,6 +101,9 @@ func (c *Config) Validate() error {
 	if err := checkDatabaseURL(c.Database.URL); err != nil {
 		bad("database.url", "%v", err)
 	}
+	if c.Redis.NodeID < 0 || c.Redis.NodeID > maxNodeID {
+		bad("redis.node_id", "must be between 0 (random) and %d", maxNodeID)
+	}
 	if err := checkRedisURL(c.Redis.URL); err != nil {
 		bad("redis.url", "%v", err)
 	}
@@ -247,6 +250,9 @@ func checkDatabaseURL(s string) error {
 		return fmt.Errorf("%s: want empty (SQLite in data_dir), a SQLite file path, sqlite:/path/file.db or postgres://...", redactURL(s))
 	}
 }
+
+// maxNodeID is the largest node id chat message ids have room for (chat.MaxNodeID).
+const maxNodeID = 1023
 
 func checkRedisURL(s string) error {
 	if s == "" {
