@@ -74,9 +74,11 @@ func (w *window) contains(ns int64) bool {
 	return s != 0 && ns >= s && (e == 0 || ns < e)
 }
 
-// loadClient is one WebSocket reader (and, for senders, writer).
+// loadClient is one WebSocket reader (and, for senders, writer). Senders use
+// coder/websocket (conn); the other clients only read, through rawReader (raw).
 type loadClient struct {
 	conn      *websocket.Conn
+	raw       *rawReader
 	hist      histogram
 	delivered atomic.Int64
 	frames    atomic.Int64
@@ -89,27 +91,15 @@ var textMarker = []byte(`"text":"t`)
 func (c *loadClient) readLoop(w *window) {
 	buf := make([]byte, 0, 16<<10)
 	for {
-		// No cancellable context per read (it costs a callback registration per frame): the
-		// run ends readers by closing their connections.
-		_, r, err := c.conn.Reader(context.Background())
+		var err error
+		if c.raw != nil {
+			buf, err = c.raw.next()
+		} else {
+			buf, err = c.readLib(buf[:0])
+		}
 		if err != nil {
 			c.ended.Store(true)
 			return
-		}
-		buf = buf[:0]
-		for {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-			n, err := r.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				c.ended.Store(true)
-				return
-			}
 		}
 		now := time.Now().UnixNano()
 		c.frames.Add(1)
@@ -134,6 +124,38 @@ func (c *loadClient) readLoop(w *window) {
 			local++
 		}
 		c.delivered.Add(local)
+	}
+}
+
+// readLib reads one message with coder/websocket into buf.
+func (c *loadClient) readLib(buf []byte) ([]byte, error) {
+	// No cancellable context per read (it costs a callback registration per frame): the
+	// run ends readers by closing their connections.
+	_, r, err := c.conn.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// close ends the client's connection.
+func (c *loadClient) close() {
+	if c.raw != nil {
+		c.raw.conn.Close()
+	} else {
+		c.conn.CloseNow()
 	}
 }
 
@@ -187,10 +209,17 @@ func run(cfg config, clients int) (*result, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h := http.Header{}
-			if i < res.senders {
-				h.Set("Cookie", fmt.Sprintf("bench=%d", i+1))
+			if i >= res.senders {
+				raw, err := dialRaw(srv.addr, fmt.Sprintf("/ws/chat/%d", srv.channelID), 30*time.Second)
+				if err != nil {
+					dialErr.Store(&err)
+					return
+				}
+				cs[i] = &loadClient{raw: raw}
+				return
 			}
+			h := http.Header{}
+			h.Set("Cookie", fmt.Sprintf("bench=%d", i+1))
 			dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
 			defer dcancel()
 			conn, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{HTTPHeader: h})
@@ -212,7 +241,9 @@ func run(cfg config, clients int) (*result, error) {
 	res.connect = time.Since(start)
 	defer func() {
 		for _, c := range cs {
-			c.conn.CloseNow()
+			if c != nil {
+				c.close()
+			}
 		}
 	}()
 
@@ -299,7 +330,7 @@ func run(cfg config, clients int) (*result, error) {
 	}
 	cancel()
 	for _, c := range cs {
-		c.conn.CloseNow()
+		c.close()
 	}
 	readers.Wait()
 
