@@ -22,8 +22,10 @@ var (
 const (
 	maxEventsPerFrame = 256
 	privateQueue      = 32 // per-connection events (state, history, errors) waiting to be sent
-	// followRecheck: a reader found not following is checked again after this long, so
-	// following in another tab takes effect without a reconnect.
+	// followRecheck: how long an answer about the user's follow is trusted. The answer keeps
+	// when the follow began, so a follower grows old enough for a minimum follow age without
+	// asking again; asking again this often makes an unfollow, or following in another tab,
+	// count without a reconnect, at one query per interval however fast the user sends.
 	followRecheck = 15 * time.Second
 )
 
@@ -46,8 +48,9 @@ type Conn struct {
 	buf    *frameBuf // the last frame returned, released on the next NextFrame call
 
 	followMu      sync.Mutex
-	followChecked time.Time
+	followChecked time.Time // when the follow was last looked up; zero: never
 	following     bool
+	followSince   time.Time // when the user began following
 }
 
 // Join adds a connection to the chat of channelID. user comes from the server-side session
@@ -303,31 +306,30 @@ func (c *Conn) handle(ctx context.Context, req protocol.Request) error {
 	case *protocol.Slow:
 		return h.SetSlowMode(ctx, c.user, id, req.Seconds)
 	case *protocol.Mode:
-		return h.SetModes(ctx, c.user, id, req.FollowersOnly, req.VerifiedOnly)
+		return h.ChangeModes(ctx, c.user, id, modeChange(req))
 	case *protocol.Clear:
 		return h.Clear(ctx, c.user, id)
 	}
 	return refuse(CodeInvalid)
 }
 
-// follows reports whether the connection's user follows the channel, caching the answer:
-// a follower stays one for the connection's life, a non-follower is asked again after
-// followRecheck.
-func (c *Conn) follows(ctx context.Context) (bool, error) {
+// follows reports whether the connection's user follows the channel and since when. The
+// answer is cached for followRecheck, for followers and non-followers alike.
+func (c *Conn) follows(ctx context.Context) (since time.Time, following bool, err error) {
 	f := c.hub.opts.Follows
 	if f == nil {
-		return false, nil
+		return time.Time{}, false, nil
 	}
 	c.followMu.Lock()
 	defer c.followMu.Unlock()
 	now := c.hub.now()
-	if c.following || (!c.followChecked.IsZero() && now.Sub(c.followChecked) < followRecheck) {
-		return c.following, nil
+	if age := now.Sub(c.followChecked); !c.followChecked.IsZero() && age >= 0 && age < followRecheck {
+		return c.followSince, c.following, nil
 	}
-	_, following, err := f.FollowedSince(ctx, c.user.ID, c.room.channelID)
+	since, following, err = f.FollowedSince(ctx, c.user.ID, c.room.channelID)
 	if err != nil {
-		return false, internalError("check follow", err)
+		return time.Time{}, false, internalError("check follow", err)
 	}
-	c.following, c.followChecked = following, now
-	return following, nil
+	c.followSince, c.following, c.followChecked = since, following, now
+	return since, following, nil
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -52,7 +53,7 @@ func encodeError(r *Refusal, ref, detail string) []byte {
 		RetryAfterMS: r.RetryAfter.Milliseconds(),
 		Limit:        r.Limit,
 		Ref:          ref,
-		Detail:       detail,
+		Detail:       cmp.Or(detail, r.Detail),
 	})
 }
 
@@ -73,6 +74,7 @@ const (
 	sysCleared        = "chat.cleared"
 	sysSlow           = "room.slow"
 	sysFollowersOnly  = "room.followers_only"
+	sysMinFollowAge   = "room.min_follow_age"
 	sysVerifiedOnly   = "room.verified_only"
 	sysManagerAppoint = "manager.appointed"
 	sysManagerDismiss = "manager.dismissed"
@@ -84,8 +86,8 @@ type systemEvent struct {
 	code    string
 	actor   *protocol.User
 	target  *protocol.User
-	seconds int
-	on      bool // for mode switches
+	seconds int  // a timeout, slow mode, or the minimum follow age (followers-only)
+	on      bool // for mode switches; for the minimum follow age, whether followers-only is on
 	mode    string
 }
 
@@ -131,10 +133,27 @@ func (s systemEvent) texts() (ko, en string) {
 		return fmt.Sprintf("저속 모드가 켜졌습니다: %s에 한 번 보낼 수 있어요.", durationKO(s.seconds)),
 			fmt.Sprintf("Slow mode is on: one message every %s.", durationEN(s.seconds))
 	case sysFollowersOnly:
-		if s.on {
+		switch {
+		case s.on && s.seconds > 0:
+			return fmt.Sprintf("팔로워 전용 채팅이 켜졌습니다. 팔로우한 지 %s 지난 팔로워만 채팅할 수 있습니다.", withIGa(durationKO(s.seconds))),
+				fmt.Sprintf("Followers-only chat is on: only users who have followed for %s can chat.", durationEN(s.seconds))
+		case s.on:
 			return "팔로워 전용 채팅이 켜졌습니다.", "Followers-only chat is on."
 		}
 		return "팔로워 전용 채팅이 꺼졌습니다.", "Followers-only chat is off."
+	case sysMinFollowAge:
+		switch {
+		case s.on && s.seconds > 0:
+			return fmt.Sprintf("팔로우한 지 %s 지난 팔로워만 채팅할 수 있습니다.", withIGa(durationKO(s.seconds))),
+				fmt.Sprintf("Only users who have followed for %s can chat.", durationEN(s.seconds))
+		case s.on:
+			return "이제 모든 팔로워가 채팅할 수 있습니다.", "Every follower can chat now."
+		case s.seconds > 0:
+			return fmt.Sprintf("최소 팔로우 기간: %s (팔로워 전용 채팅을 켜면 적용됩니다).", durationKO(s.seconds)),
+				fmt.Sprintf("Minimum follow age: %s (applies when followers-only chat is on).", durationEN(s.seconds))
+		}
+		return "최소 팔로우 기간 없음 (팔로워 전용 채팅을 켜면 모든 팔로워가 채팅할 수 있습니다).",
+			"No minimum follow age (when followers-only chat is on, every follower can chat)."
 	case sysVerifiedOnly:
 		if s.on {
 			return "인증 사용자 전용 채팅이 켜졌습니다.", "Verified-only chat is on."

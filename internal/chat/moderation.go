@@ -35,6 +35,9 @@ const (
 	MaxFilterWords  = 200
 	MaxAllowedRunes = 40
 	MaxPageSize     = 100
+
+	// MaxMinFollowAge caps followers-only's minimum follow age.
+	MaxMinFollowAge = 90 * 24 * time.Hour
 )
 
 // withRoom holds the room of channelID open while fn runs.
@@ -243,13 +246,61 @@ func (h *Hub) SetSlowMode(ctx context.Context, actor *account.User, channelID in
 	})
 }
 
+// ModeChange says which room modes to change; a nil field stays as it is.
+type ModeChange struct {
+	FollowersOnly *bool
+	// MinFollowAge is followers-only's minimum follow age: whole seconds from 0 (any
+	// follower) to MaxMinFollowAge. It may be set while followers-only is off and applies
+	// once it is on.
+	MinFollowAge *time.Duration
+	VerifiedOnly *bool
+}
+
 // SetModes switches followers-only and verified-only chat; nil leaves a mode as it is.
 // Followers-only needs Options.Follows (CodeUnavailable without it).
 func (h *Hub) SetModes(ctx context.Context, actor *account.User, channelID int64, followersOnly, verifiedOnly *bool) error {
-	if followersOnly == nil && verifiedOnly == nil {
+	return h.ChangeModes(ctx, actor, channelID, ModeChange{FollowersOnly: followersOnly, VerifiedOnly: verifiedOnly})
+}
+
+// SetMinFollowAge sets followers-only's minimum follow age (see ModeChange.MinFollowAge).
+func (h *Hub) SetMinFollowAge(ctx context.Context, actor *account.User, channelID int64, d time.Duration) error {
+	return h.ChangeModes(ctx, actor, channelID, ModeChange{MinFollowAge: &d})
+}
+
+// modeChange turns a mod.mode request into a ModeChange. Seconds beyond the cap stay beyond
+// it (rather than overflowing a Duration into range) so checkMinFollowAge refuses them.
+func modeChange(req *protocol.Mode) ModeChange {
+	m := ModeChange{FollowersOnly: req.FollowersOnly, VerifiedOnly: req.VerifiedOnly}
+	if s := req.MinFollowSeconds; s != nil {
+		d := time.Duration(min(int64(*s), int64(MaxMinFollowAge/time.Second)+1)) * time.Second
+		m.MinFollowAge = &d
+	}
+	return m
+}
+
+// checkMinFollowAge refuses a minimum follow age out of range or not in whole seconds.
+func checkMinFollowAge(d time.Duration) error {
+	if d < 0 || d > MaxMinFollowAge || d%time.Second != 0 {
+		return &Refusal{Code: CodeInvalid, Detail: fmt.Sprintf("min_follow_seconds: whole seconds from 0 to %d (%d days)",
+			int64(MaxMinFollowAge/time.Second), int64(MaxMinFollowAge/(24*time.Hour)))}
+	}
+	return nil
+}
+
+// ChangeModes changes the room modes m sets, with one audit entry, and announces each change
+// in the room. Changing nothing (every field nil) is CodeInvalid; a change to what already
+// holds does nothing. Followers-only and a minimum follow age need Options.Follows
+// (CodeUnavailable without it).
+func (h *Hub) ChangeModes(ctx context.Context, actor *account.User, channelID int64, m ModeChange) error {
+	if m.FollowersOnly == nil && m.VerifiedOnly == nil && m.MinFollowAge == nil {
 		return refuse(CodeInvalid)
 	}
-	if followersOnly != nil && *followersOnly && h.opts.Follows == nil {
+	if m.MinFollowAge != nil {
+		if err := checkMinFollowAge(*m.MinFollowAge); err != nil {
+			return err
+		}
+	}
+	if h.opts.Follows == nil && ((m.FollowersOnly != nil && *m.FollowersOnly) || (m.MinFollowAge != nil && *m.MinFollowAge > 0)) {
 		return refuse(CodeUnavailable)
 	}
 	return h.withRoom(ctx, actor, channelID, func(r *room) error {
@@ -263,19 +314,33 @@ func (h *Hub) SetModes(ctx context.Context, actor *account.User, channelID int64
 		actorUser := r.publicUserOf(actor)
 		patch := &settingsPatch{}
 		var detail []string
-		var evs [][]byte
-		if followersOnly != nil && *followersOnly != cur.FollowersOnly {
-			patch.FollowersOnly = followersOnly
-			detail = append(detail, fmt.Sprintf("followers_only=%t", *followersOnly))
-			evs = append(evs, systemEvent{code: sysFollowersOnly, actor: actorUser, on: *followersOnly}.encode(now))
+		if m.FollowersOnly != nil && *m.FollowersOnly != cur.FollowersOnly {
+			patch.FollowersOnly = m.FollowersOnly
+			detail = append(detail, fmt.Sprintf("followers_only=%t", *m.FollowersOnly))
 		}
-		if verifiedOnly != nil && *verifiedOnly != cur.VerifiedOnly {
-			patch.VerifiedOnly = verifiedOnly
-			detail = append(detail, fmt.Sprintf("verified_only=%t", *verifiedOnly))
-			evs = append(evs, systemEvent{code: sysVerifiedOnly, actor: actorUser, on: *verifiedOnly}.encode(now))
+		if m.MinFollowAge != nil && *m.MinFollowAge != cur.MinFollowAge {
+			patch.MinFollowAge = m.MinFollowAge
+			detail = append(detail, fmt.Sprintf("min_follow=%ds", int64(*m.MinFollowAge/time.Second)))
 		}
-		if len(evs) == 0 {
+		if m.VerifiedOnly != nil && *m.VerifiedOnly != cur.VerifiedOnly {
+			patch.VerifiedOnly = m.VerifiedOnly
+			detail = append(detail, fmt.Sprintf("verified_only=%t", *m.VerifiedOnly))
+		}
+		if len(detail) == 0 {
 			return nil // already so
+		}
+		next := patch.applyTo(cur)
+		ageSeconds := int(next.MinFollowAge / time.Second)
+		var evs [][]byte
+		if patch.FollowersOnly != nil {
+			evs = append(evs, systemEvent{code: sysFollowersOnly, actor: actorUser, on: next.FollowersOnly, seconds: ageSeconds}.encode(now))
+		}
+		// Switching followers-only on announces the age with it.
+		if patch.MinFollowAge != nil && (patch.FollowersOnly == nil || !next.FollowersOnly) {
+			evs = append(evs, systemEvent{code: sysMinFollowAge, actor: actorUser, on: next.FollowersOnly, seconds: ageSeconds}.encode(now))
+		}
+		if patch.VerifiedOnly != nil {
+			evs = append(evs, systemEvent{code: sysVerifiedOnly, actor: actorUser, on: next.VerifiedOnly}.encode(now))
 		}
 		audit := &AuditEntry{ChannelID: channelID, ActorID: actor.ID, Action: ActionMode, Detail: strings.Join(detail, " "), At: now}
 		return h.saveSettings(ctx, r, patch, audit, evs...)

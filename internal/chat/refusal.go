@@ -3,7 +3,9 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is a stable, machine-readable reason why the server refused something. Clients key
@@ -16,6 +18,7 @@ const (
 	CodeBanned          Code = "banned"
 	CodeTimedOut        Code = "timed_out"
 	CodeFollowersOnly   Code = "followers_only"
+	CodeFollowTooRecent Code = "follow_too_recent"
 	CodeVerifiedOnly    Code = "verified_only"
 	CodeEmpty           Code = "empty"
 	CodeTooLong         Code = "too_long"
@@ -45,9 +48,13 @@ var (
 // to understand the refusal: a Code, and for some codes a limit or a wait.
 type Refusal struct {
 	Code       Code
-	RetryAfter time.Duration // timed_out, rate_limited, slow_mode: how long to wait
+	RetryAfter time.Duration // timed_out, rate_limited, slow_mode, follow_too_recent: how long to wait
 	Limit      int           // too_long: the maximum number of characters
-	cause      error         // internal: the underlying error, for logs only
+	// MinFollowAge is the room's minimum follow age (follow_too_recent).
+	MinFollowAge time.Duration
+	// Detail says in English, for client developers, what was wrong with an invalid value.
+	Detail string
+	cause  error // internal: the underlying error, for logs only
 }
 
 func refuse(code Code) *Refusal { return &Refusal{Code: code} }
@@ -62,8 +69,11 @@ func internalError(what string, err error) *Refusal {
 }
 
 func (r *Refusal) Error() string {
-	if r.cause != nil {
+	switch {
+	case r.cause != nil:
 		return fmt.Sprintf("chat: %s: %v", r.Code, r.cause)
+	case r.Detail != "":
+		return fmt.Sprintf("chat: %s: %s", r.Code, r.Detail)
 	}
 	return "chat: " + string(r.Code)
 }
@@ -87,7 +97,10 @@ func (r *Refusal) Is(target error) bool {
 			return true
 		}
 	case ErrLimited:
-		return r.Code == CodeRateLimited || r.Code == CodeSlowMode || r.Code == CodeTimedOut
+		switch r.Code {
+		case CodeRateLimited, CodeSlowMode, CodeTimedOut, CodeFollowTooRecent:
+			return true
+		}
 	case ErrNotFound:
 		return r.Code == CodeNotFound
 	case ErrInternal:
@@ -126,6 +139,9 @@ func (r *Refusal) TextKO() string {
 		return fmt.Sprintf("채팅이 일시 제한되었어요. %d초 후에 다시 보낼 수 있어요.", seconds(r.RetryAfter))
 	case CodeFollowersOnly:
 		return "지금은 팔로워만 채팅할 수 있어요."
+	case CodeFollowTooRecent:
+		return fmt.Sprintf("팔로우한 지 %s 지나야 채팅할 수 있어요. %s 후에 보낼 수 있어요.",
+			withIGa(durationKO(seconds(r.MinFollowAge))), waitKO(r.RetryAfter))
 	case CodeVerifiedOnly:
 		return "지금은 인증된 사용자만 채팅할 수 있어요."
 	case CodeEmpty:
@@ -168,6 +184,9 @@ func (r *Refusal) TextEN() string {
 		return fmt.Sprintf("You are timed out. You can chat again in %d s.", seconds(r.RetryAfter))
 	case CodeFollowersOnly:
 		return "Only followers can chat right now."
+	case CodeFollowTooRecent:
+		return fmt.Sprintf("Only users who have followed for %s can chat. You can chat in %s.",
+			durationEN(seconds(r.MinFollowAge)), waitEN(r.RetryAfter))
 	case CodeVerifiedOnly:
 		return "Only verified users can chat right now."
 	case CodeEmpty:
@@ -195,4 +214,67 @@ func (r *Refusal) TextEN() string {
 	default:
 		return "Something went wrong. Try again in a moment."
 	}
+}
+
+// waitKO and waitEN say how long a wait is in its two largest units ("3분 20초", "1 day 2
+// hours"), rounded up to whole seconds, so a wait of days is neither shown in seconds nor
+// rounded down to "0 minutes".
+func waitKO(d time.Duration) string {
+	units := []struct {
+		sec  int
+		name string
+	}{{86400, "일"}, {3600, "시간"}, {60, "분"}, {1, "초"}}
+	var parts []string
+	for _, p := range waitParts(d) {
+		parts = append(parts, fmt.Sprintf("%d%s", p.n, units[p.unit].name))
+	}
+	return strings.Join(parts, " ")
+}
+
+func waitEN(d time.Duration) string {
+	names := []string{"day", "hour", "minute", "second"}
+	var parts []string
+	for _, p := range waitParts(d) {
+		if p.n == 1 {
+			parts = append(parts, "1 "+names[p.unit])
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", p.n, names[p.unit]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+type waitPart struct{ n, unit int } // unit: 0 days, 1 hours, 2 minutes, 3 seconds
+
+// waitParts splits d (rounded up to whole seconds, at least 1 s) into its two largest
+// non-zero units, rounding the second one up so the wait shown is never shorter than d.
+func waitParts(d time.Duration) []waitPart {
+	sizes := []int{86400, 3600, 60, 1}
+	total := max(seconds(d), 1)
+	for i, size := range sizes {
+		if total < size {
+			continue
+		}
+		n, rest := total/size, total%size
+		if rest == 0 || i == len(sizes)-1 {
+			return []waitPart{{n, i}}
+		}
+		next := sizes[i+1]
+		m := (rest + next - 1) / next
+		if m*next == size { // rounding up filled the larger unit
+			return []waitPart{{n + 1, i}}
+		}
+		return []waitPart{{n, i}, {m, i + 1}}
+	}
+	return []waitPart{{total, len(sizes) - 1}}
+}
+
+// withIGa appends the subject particle that fits the last syllable of s: 이 after a final
+// consonant (10분이), 가 after a vowel (30초가).
+func withIGa(s string) string {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if r >= 0xAC00 && r <= 0xD7A3 && (r-0xAC00)%28 == 0 {
+		return s + "가"
+	}
+	return s + "이"
 }

@@ -45,10 +45,11 @@ type envelope struct {
 // settingsPatch carries only the settings an action changed, so two moderators changing
 // different settings on different nodes at once do not undo each other.
 type settingsPatch struct {
-	SlowSeconds   *int         `json:"slow,omitempty"`
-	FollowersOnly *bool        `json:"followers_only,omitempty"`
-	VerifiedOnly  *bool        `json:"verified_only,omitempty"`
-	Filter        *filterPatch `json:"filter,omitempty"`
+	SlowSeconds   *int           `json:"slow,omitempty"`
+	FollowersOnly *bool          `json:"followers_only,omitempty"`
+	MinFollowAge  *time.Duration `json:"min_follow,omitempty"`
+	VerifiedOnly  *bool          `json:"verified_only,omitempty"`
+	Filter        *filterPatch   `json:"filter,omitempty"`
 }
 
 type filterPatch struct {
@@ -63,6 +64,9 @@ func (p *settingsPatch) applyTo(s Settings) Settings {
 	}
 	if p.FollowersOnly != nil {
 		s.FollowersOnly = *p.FollowersOnly
+	}
+	if p.MinFollowAge != nil {
+		s.MinFollowAge = *p.MinFollowAge
 	}
 	if p.VerifiedOnly != nil {
 		s.VerifiedOnly = *p.VerifiedOnly

@@ -281,18 +281,20 @@ func (r *room) stateLocked(u *account.User, now time.Time) []byte {
 	if refusal := r.writeRefusalLocked(u, now); refusal != nil {
 		self.Reason = string(refusal.Code)
 	} else if r.settings.FollowersOnly && r.roleLocked(u) < roleManager {
-		// Whether u follows is checked when they send; the client shows the rule.
+		// Whether u follows, and for long enough, is checked when they send; the client
+		// shows the rule.
 		self.CanSend, self.Reason = true, string(CodeFollowersOnly)
 	} else {
 		self.CanSend = true
 	}
 	return mustMarshal(protocol.State{
-		Header:        protocol.NewHeader(protocol.TypeState),
-		SlowSeconds:   r.settings.SlowSeconds,
-		FollowersOnly: r.settings.FollowersOnly,
-		VerifiedOnly:  r.settings.VerifiedOnly,
-		Filter:        string(r.settings.FilterMode),
-		You:           self,
+		Header:           protocol.NewHeader(protocol.TypeState),
+		SlowSeconds:      r.settings.SlowSeconds,
+		FollowersOnly:    r.settings.FollowersOnly,
+		MinFollowSeconds: int(r.settings.MinFollowAge / time.Second),
+		VerifiedOnly:     r.settings.VerifiedOnly,
+		Filter:           string(r.settings.FilterMode),
+		You:              self,
 	})
 }
 

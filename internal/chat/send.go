@@ -10,9 +10,10 @@ import (
 
 // send carries out a chat message from c: every check runs here on the server, in this
 // order — may the user write at all (logged in, verified, not banned or timed out, the room's
-// modes), is the text acceptable once cleaned, does the filter block it, is the sender within
-// the rate limit, slow mode and duplicate rules. An accepted message gets its id, goes to the
-// room's history and connections, to the persistence queue, and to the other nodes.
+// modes, followed long enough in followers-only mode), is the text acceptable once cleaned,
+// does the filter block it, is the sender within the rate limit, slow mode and duplicate
+// rules. An accepted message gets its id, goes to the room's history and connections, to the
+// persistence queue, and to the other nodes.
 func (r *room) send(ctx context.Context, c *Conn, text string) error {
 	h := r.hub
 	u := c.user
@@ -28,19 +29,22 @@ func (r *room) send(ctx context.Context, c *Conn, text string) error {
 		return refusal
 	}
 	rl := r.roleLocked(u)
-	followersOnly := r.settings.FollowersOnly
+	followersOnly, minFollowAge := r.settings.FollowersOnly, r.settings.MinFollowAge
 	f, mode := r.filter, r.settings.FilterMode
 	r.mu.Unlock()
 
 	// Work that may wait (the follow check) or take a while (cleaning, the filter) runs
 	// outside the room lock.
 	if followersOnly && rl < roleManager {
-		following, err := c.follows(ctx)
+		since, following, err := c.follows(ctx)
 		if err != nil {
 			return err
 		}
 		if !following {
 			return refuse(CodeFollowersOnly)
+		}
+		if wait := since.Add(minFollowAge).Sub(now); minFollowAge > 0 && wait > 0 {
+			return &Refusal{Code: CodeFollowTooRecent, RetryAfter: wait, MinFollowAge: minFollowAge}
 		}
 	}
 	clean, err := h.opts.Text.Clean(text)

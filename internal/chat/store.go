@@ -54,11 +54,14 @@ type Settings struct {
 	ChannelID     int64
 	SlowSeconds   int
 	FollowersOnly bool
-	VerifiedOnly  bool
-	FilterMode    filter.Mode
-	Words         []string // words the owner added to the profanity filter
-	AllowedWords  []string // words the owner exempted from it
-	UpdatedAt     time.Time
+	// MinFollowAge: in followers-only mode, how long a user must have followed the channel
+	// before they may chat (0: any follower). Whole seconds, at most MaxMinFollowAge.
+	MinFollowAge time.Duration
+	VerifiedOnly bool
+	FilterMode   filter.Mode
+	Words        []string // words the owner added to the profanity filter
+	AllowedWords []string // words the owner exempted from it
+	UpdatedAt    time.Time
 }
 
 // Manager is a user the channel owner appointed to moderate the channel's chat.
@@ -86,7 +89,7 @@ const (
 )
 
 // AuditEntry records one moderation action. Detail is a short human-readable summary
-// ("600s: spam", "followers_only=on").
+// ("600s: spam", "followers_only=true min_follow=600s").
 type AuditEntry struct {
 	ID           int64 // assigned by the store
 	ChannelID    int64

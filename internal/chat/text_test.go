@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCleanAccepts(t *testing.T) {
@@ -103,7 +104,7 @@ func TestCleanCountsGraphemes(t *testing.T) {
 func TestRefusalTexts(t *testing.T) {
 	t.Parallel()
 	codes := []Code{CodeNotLoggedIn, CodeNotVerified, CodeBanned, CodeTimedOut, CodeFollowersOnly,
-		CodeVerifiedOnly, CodeEmpty, CodeTooLong, CodeRateLimited, CodeSlowMode, CodeDuplicate,
+		CodeFollowTooRecent, CodeVerifiedOnly, CodeEmpty, CodeTooLong, CodeRateLimited, CodeSlowMode, CodeDuplicate,
 		CodeProfanity, CodeForbidden, CodeTargetProtected, CodeNotFound, CodeInvalid, CodeUnavailable, CodeInternal}
 	internalKO := (&Refusal{Code: CodeInternal}).TextKO()
 	for _, c := range codes {
@@ -122,6 +123,14 @@ func TestRefusalTexts(t *testing.T) {
 	if !errors.Is(r, ErrLimited) || errors.Is(r, ErrForbidden) {
 		t.Error("slow mode is a limit, not a permission")
 	}
+	fr := &Refusal{Code: CodeFollowTooRecent, RetryAfter: 200 * time.Second, MinFollowAge: 10 * time.Minute}
+	if ko, en := fr.TextKO(), fr.TextEN(); !strings.Contains(ko, "팔로우한 지 10분이 지나야") || !strings.Contains(ko, "3분 20초 후") ||
+		!strings.Contains(en, "followed for 10 minutes") || !strings.Contains(en, "in 3 minutes 20 seconds") {
+		t.Errorf("follow too recent: %q / %q", ko, en)
+	}
+	if !errors.Is(fr, ErrLimited) || errors.Is(fr, ErrForbidden) {
+		t.Error("a follow too recent is a wait, not a permission")
+	}
 	if !errors.Is(refuse(CodeBanned), ErrForbidden) {
 		t.Error("banned is a permission refusal")
 	}
@@ -129,5 +138,33 @@ func TestRefusalTexts(t *testing.T) {
 	ir := internalError("save", inner)
 	if !errors.Is(ir, inner) || !errors.Is(ir, ErrInternal) || strings.Contains(ir.TextEN(), "disk") {
 		t.Error("internal refusal must wrap its cause and keep it out of the sender's text")
+	}
+}
+
+func TestWaitTexts(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		d      time.Duration
+		ko, en string
+	}{
+		{0, "1초", "1 second"},
+		{1500 * time.Millisecond, "2초", "2 seconds"},
+		{59 * time.Second, "59초", "59 seconds"},
+		{60 * time.Second, "1분", "1 minute"},
+		{200 * time.Second, "3분 20초", "3 minutes 20 seconds"},
+		{3599 * time.Second, "59분 59초", "59 minutes 59 seconds"},
+		{3600*time.Second + time.Millisecond, "1시간 1분", "1 hour 1 minute"}, // rounds up, never shorter
+		{86399 * time.Second, "24시간", "24 hours"},
+		{90*24*time.Hour - time.Second, "90일", "90 days"},
+		{26 * time.Hour, "1일 2시간", "1 day 2 hours"},
+	} {
+		if ko, en := waitKO(tt.d), waitEN(tt.d); ko != tt.ko || en != tt.en {
+			t.Errorf("wait %v: %q / %q, want %q / %q", tt.d, ko, en, tt.ko, tt.en)
+		}
+	}
+	for s, want := range map[string]string{"10분": "10분이", "30초": "30초가", "1시간": "1시간이", "2일": "2일이"} {
+		if got := withIGa(s); got != want {
+			t.Errorf("withIGa(%q) = %q, want %q", s, got, want)
+		}
 	}
 }

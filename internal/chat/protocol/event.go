@@ -75,11 +75,14 @@ type History struct {
 // sent on join and again whenever it changes.
 type State struct {
 	Header
-	SlowSeconds   int    `json:"slow"`
-	FollowersOnly bool   `json:"followers_only"`
-	VerifiedOnly  bool   `json:"verified_only"`
-	You           *Self  `json:"you"`
-	Filter        string `json:"filter"` // the profanity filter mode: off, mask or block
+	SlowSeconds   int  `json:"slow"`
+	FollowersOnly bool `json:"followers_only"`
+	// MinFollowSeconds: in followers-only mode, how long a user must have followed the
+	// channel before they may chat (0: any follower).
+	MinFollowSeconds int    `json:"min_follow_seconds"`
+	VerifiedOnly     bool   `json:"verified_only"`
+	You              *Self  `json:"you"`
+	Filter           string `json:"filter"` // the profanity filter mode: off, mask or block
 }
 
 // Self is what a connection may do in the room.

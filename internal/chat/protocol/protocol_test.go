@@ -10,6 +10,8 @@ import (
 
 func boolp(b bool) *bool { return &b }
 
+func intp(n int) *int { return &n }
+
 func TestDecodeAccepts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -26,6 +28,8 @@ func TestDecodeAccepts(t *testing.T) {
 		{`{"v":1,"t":"mod.slow","seconds":0}`, &Slow{Common: Common{Header: Header{1, TypeSlow}}}},
 		{`{"v":1,"t":"mod.mode","followers_only":true}`, &Mode{Common: Common{Header: Header{1, TypeMode}}, FollowersOnly: boolp(true)}},
 		{`{"v":1,"t":"mod.mode","verified_only":false}`, &Mode{Common: Common{Header: Header{1, TypeMode}}, VerifiedOnly: boolp(false)}},
+		{`{"v":1,"t":"mod.mode","min_follow_seconds":600}`, &Mode{Common: Common{Header: Header{1, TypeMode}}, MinFollowSeconds: intp(600)}},
+		{`{"v":1,"t":"mod.mode","followers_only":true,"min_follow_seconds":0}`, &Mode{Common: Common{Header: Header{1, TypeMode}}, FollowersOnly: boolp(true), MinFollowSeconds: intp(0)}},
 		{`{"v":1,"t":"mod.clear"}`, &Clear{Common: Common{Header: Header{1, TypeClear}}}},
 		{`{"v":1,"t":"history.since","after":"12"}`, &HistorySince{Common: Common{Header: Header{1, TypeHistorySince}}, After: 12}},
 	}
@@ -72,6 +76,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"timeout without seconds", `{"v":1,"t":"mod.timeout","user":4}`, ErrCodeBadField},
 		{"negative slow", `{"v":1,"t":"mod.slow","seconds":-1}`, ErrCodeBadField},
 		{"empty mode", `{"v":1,"t":"mod.mode"}`, ErrCodeBadField},
+		{"negative follow age", `{"v":1,"t":"mod.mode","min_follow_seconds":-60}`, ErrCodeBadField},
+		{"follow age fraction", `{"v":1,"t":"mod.mode","min_follow_seconds":1.5}`, ErrCodeBadField},
+		{"follow age as string", `{"v":1,"t":"mod.mode","min_follow_seconds":"10m"}`, ErrCodeBadField},
+		{"follow age null", `{"v":1,"t":"mod.mode","min_follow_seconds":null}`, ErrCodeBadField},
 		{"long reason", `{"v":1,"t":"mod.ban","user":4,"reason":"` + strings.Repeat("가", MaxReasonRunes+1) + `"}`, ErrCodeBadField},
 		{"long ref", `{"v":1,"t":"mod.clear","ref":"` + strings.Repeat("r", MaxRefBytes+1) + `"}`, ErrCodeBadField},
 		{"history without after", `{"v":1,"t":"history.since"}`, ErrCodeBadField},
@@ -105,6 +113,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		&Unban{UserID: 3},
 		&Slow{Seconds: 10},
 		&Mode{FollowersOnly: boolp(true), VerifiedOnly: boolp(false)},
+		&Mode{FollowersOnly: boolp(true), MinFollowSeconds: intp(3600)},
 		&Clear{},
 		&HistorySince{After: 99},
 	}
@@ -178,6 +187,7 @@ func FuzzDecode(f *testing.F) {
 		`{"v":1,"t":"mod.unban","user":42}`,
 		`{"v":1,"t":"mod.slow","seconds":30}`,
 		`{"v":1,"t":"mod.mode","followers_only":true,"verified_only":false}`,
+		`{"v":1,"t":"mod.mode","followers_only":true,"min_follow_seconds":600}`,
 		`{"v":1,"t":"mod.clear"}`,
 		`{"v":1,"t":"history.since","after":"12"}`,
 		`{"v":2,"t":"msg.send"}`,

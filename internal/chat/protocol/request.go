@@ -69,11 +69,15 @@ type Slow struct {
 	Seconds int `json:"seconds"`
 }
 
-// Mode switches followers-only and verified-only chat; an absent field stays as it is.
+// Mode switches followers-only and verified-only chat and sets followers-only's minimum
+// follow age; an absent field stays as it is.
 type Mode struct {
 	Common
 	FollowersOnly *bool `json:"followers_only,omitempty"`
-	VerifiedOnly  *bool `json:"verified_only,omitempty"`
+	// MinFollowSeconds: in followers-only mode, how long a user must have followed the
+	// channel before they may chat (0: any follower). The server caps it.
+	MinFollowSeconds *int  `json:"min_follow_seconds,omitempty"`
+	VerifiedOnly     *bool `json:"verified_only,omitempty"`
 }
 
 // Clear deletes every message sent so far, for everyone.
@@ -143,8 +147,11 @@ func (r *Slow) validate() error {
 }
 
 func (r *Mode) validate() error {
-	if r.FollowersOnly == nil && r.VerifiedOnly == nil {
-		return fieldError("followers_only", "set followers_only or verified_only")
+	if r.FollowersOnly == nil && r.VerifiedOnly == nil && r.MinFollowSeconds == nil {
+		return fieldError("followers_only", "set followers_only, min_follow_seconds or verified_only")
+	}
+	if r.MinFollowSeconds != nil && *r.MinFollowSeconds < 0 {
+		return fieldError("min_follow_seconds", "must not be negative")
 	}
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/freelylive/freely/internal/chat/filter"
 )
 
-// ChatStore implements chat.Store on the tables of migrations/*/0200_chat.up.sql.
+// ChatStore implements chat.Store on the tables of migrations/*/0200_chat.up.sql (and the
+// column 0201_chat_follow_age.up.sql adds).
 type ChatStore struct{ db *DB }
 
 var _ chat.Store = (*ChatStore)(nil)
@@ -48,14 +49,15 @@ type chatMessageRow struct {
 type chatSettingsRow struct {
 	bun.BaseModel `bun:"table:chat_settings,alias:cs"`
 
-	ChannelID     int64     `bun:"channel_id,pk"`
-	SlowSeconds   int       `bun:"slow_seconds,notnull"`
-	FollowersOnly bool      `bun:"followers_only,notnull"`
-	VerifiedOnly  bool      `bun:"verified_only,notnull"`
-	FilterMode    string    `bun:"filter_mode,notnull"`
-	Words         string    `bun:"words,notnull"`
-	AllowedWords  string    `bun:"allowed_words,notnull"`
-	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+	ChannelID        int64     `bun:"channel_id,pk"`
+	SlowSeconds      int       `bun:"slow_seconds,notnull"`
+	FollowersOnly    bool      `bun:"followers_only,notnull"`
+	MinFollowSeconds int64     `bun:"min_follow_seconds,notnull"`
+	VerifiedOnly     bool      `bun:"verified_only,notnull"`
+	FilterMode       string    `bun:"filter_mode,notnull"`
+	Words            string    `bun:"words,notnull"`
+	AllowedWords     string    `bun:"allowed_words,notnull"`
+	UpdatedAt        time.Time `bun:"updated_at,notnull"`
 }
 
 type chatRestrictionRow struct {
@@ -231,6 +233,7 @@ func (cs *ChatStore) ChatSettings(ctx context.Context, channelID int64) (*chat.S
 	}
 	s := &chat.Settings{
 		ChannelID: row.ChannelID, SlowSeconds: row.SlowSeconds, FollowersOnly: row.FollowersOnly,
+		MinFollowAge: time.Duration(row.MinFollowSeconds) * time.Second,
 		VerifiedOnly: row.VerifiedOnly, FilterMode: filter.Mode(row.FilterMode), UpdatedAt: readTime(row.UpdatedAt),
 	}
 	if err := json.Unmarshal([]byte(row.Words), &s.Words); err != nil {
@@ -254,14 +257,16 @@ func (cs *ChatStore) SaveChatSettings(ctx context.Context, s *chat.Settings, aud
 	}
 	row := chatSettingsRow{
 		ChannelID: s.ChannelID, SlowSeconds: s.SlowSeconds, FollowersOnly: s.FollowersOnly,
-		VerifiedOnly: s.VerifiedOnly, FilterMode: string(s.FilterMode), Words: string(words),
-		AllowedWords: string(allowed), UpdatedAt: dbTime(orNow(s.UpdatedAt, time.Now())),
+		MinFollowSeconds: int64(s.MinFollowAge / time.Second), VerifiedOnly: s.VerifiedOnly,
+		FilterMode: string(s.FilterMode), Words: string(words), AllowedWords: string(allowed),
+		UpdatedAt: dbTime(orNow(s.UpdatedAt, time.Now())),
 	}
 	err = cs.db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&row).
 			On("CONFLICT (channel_id) DO UPDATE").
 			Set("slow_seconds = EXCLUDED.slow_seconds").
 			Set("followers_only = EXCLUDED.followers_only").
+			Set("min_follow_seconds = EXCLUDED.min_follow_seconds").
 			Set("verified_only = EXCLUDED.verified_only").
 			Set("filter_mode = EXCLUDED.filter_mode").
 			Set("words = EXCLUDED.words").

@@ -196,8 +196,8 @@ func testChatSettings(t *testing.T, f *chatFixture) {
 	if _, err := f.cs.ChatSettings(ctx, ch); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("settings never saved: %v, want ErrNotFound", err)
 	}
-	s := &chat.Settings{ChannelID: ch, SlowSeconds: 30, FollowersOnly: true, FilterMode: filter.ModeBlock,
-		Words: []string{"바보", "멍청이"}, UpdatedAt: chatEpoch}
+	s := &chat.Settings{ChannelID: ch, SlowSeconds: 30, FollowersOnly: true, MinFollowAge: 7 * 24 * time.Hour,
+		FilterMode: filter.ModeBlock, Words: []string{"바보", "멍청이"}, UpdatedAt: chatEpoch}
 	audit := &chat.AuditEntry{ChannelID: ch, ActorID: f.users[0].ID, Action: chat.ActionSlow, Detail: "30s", At: chatEpoch}
 	if err := f.cs.SaveChatSettings(ctx, s, audit); err != nil {
 		t.Fatal(err)
@@ -209,22 +209,27 @@ func testChatSettings(t *testing.T, f *chatFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SlowSeconds != 30 || !got.FollowersOnly || got.VerifiedOnly || got.FilterMode != filter.ModeBlock ||
+	if got.SlowSeconds != 30 || !got.FollowersOnly || got.MinFollowAge != 7*24*time.Hour || got.VerifiedOnly || got.FilterMode != filter.ModeBlock ||
 		!slices.Equal(got.Words, s.Words) || len(got.AllowedWords) != 0 || !got.UpdatedAt.Equal(chatEpoch) {
 		t.Fatalf("settings read back as %+v", got)
 	}
-	s.SlowSeconds, s.FollowersOnly, s.AllowedWords = 0, false, []string{"시발점"}
+	s.SlowSeconds, s.FollowersOnly, s.MinFollowAge, s.AllowedWords = 0, false, 10*time.Minute, []string{"시발점"}
 	if err := f.cs.SaveChatSettings(ctx, s, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = f.cs.ChatSettings(ctx, ch)
-	if got.SlowSeconds != 0 || got.FollowersOnly || !slices.Equal(got.AllowedWords, []string{"시발점"}) {
+	if got.SlowSeconds != 0 || got.FollowersOnly || got.MinFollowAge != 10*time.Minute || !slices.Equal(got.AllowedWords, []string{"시발점"}) {
 		t.Fatalf("replaced settings read back as %+v", got)
 	}
 	bad := *s
 	bad.FilterMode = "loud"
 	if err := f.cs.SaveChatSettings(ctx, &bad, audit); err == nil {
 		t.Fatal("unknown filter mode stored")
+	}
+	bad = *s
+	bad.MinFollowAge = -time.Minute
+	if err := f.cs.SaveChatSettings(ctx, &bad, audit); err == nil {
+		t.Fatal("negative minimum follow age stored")
 	}
 	log, _ := f.cs.AuditLog(ctx, ch, 0, 10)
 	if len(log) != 1 {

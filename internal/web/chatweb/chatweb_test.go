@@ -21,6 +21,7 @@ import (
 	"github.com/freelylive/freely/internal/bus/mem"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/chat"
+	"github.com/freelylive/freely/internal/follow"
 	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
@@ -35,6 +36,7 @@ type site struct {
 	db       *sqlstore.DB
 	accounts *account.Service
 	channels *channel.Service
+	follows  *follow.Service
 	hub      *chat.Hub
 	srv      *httptest.Server
 }
@@ -52,7 +54,11 @@ func newSite(t *testing.T) *site {
 		PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger,
 	})
 	channels := channel.NewService(channel.Options{Store: db, Logger: logger})
-	hub, err := chat.NewHub(chat.Options{Store: sqlstore.NewChatStore(db), Bus: b, Channels: db, Users: db, Logger: logger})
+	follows, err := follow.NewService(follow.Options{Store: sqlstore.NewFollowStore(db), Channels: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := chat.NewHub(chat.Options{Store: sqlstore.NewChatStore(db), Bus: b, Channels: db, Users: db, Follows: follows, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +77,7 @@ func newSite(t *testing.T) *site {
 	t.Cleanup(ws.Close)
 	srv := httptest.NewServer(ws)
 	t.Cleanup(srv.Close)
-	return &site{t: t, db: db, accounts: accounts, channels: channels, hub: hub, srv: srv}
+	return &site{t: t, db: db, accounts: accounts, channels: channels, follows: follows, hub: hub, srv: srv}
 }
 
 // user creates a user with a channel (handle = nickname's channel).
@@ -354,6 +360,61 @@ func TestSocketIdentityAndOrigin(t *testing.T) {
 	}
 }
 
+// TestSocketMinFollowAge: over the socket a moderator sets followers-only with a minimum
+// follow age, a viewer cannot change it, and a viewer who followed just now is told how long
+// until they may chat.
+func TestSocketMinFollowAge(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	ctx := context.Background()
+	owner, ch := s.user("owner_six", "방장여섯", true)
+	viewer, _ := s.user("viewer_six", "시청자여섯", true)
+	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+	dial := func(u *account.User) *websocket.Conn {
+		conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
+			HTTPClient: s.loggedIn(u).http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		return conn
+	}
+	write := func(conn *websocket.Conn, msg string) {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.follows.Follow(ctx, viewer.ID, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	oc, vc := dial(owner), dial(viewer)
+	readUntil(t, vc, `"t":"state"`)
+
+	write(vc, `{"v":1,"t":"mod.mode","min_follow_seconds":60,"ref":"v1"}`)
+	if e := readUntil(t, vc, `"t":"error"`); !strings.Contains(e, `"code":"forbidden"`) || !strings.Contains(e, `"ref":"v1"`) {
+		t.Fatalf("viewer changing the age: %s", e)
+	}
+	write(oc, `{"v":1,"t":"mod.mode","followers_only":true,"min_follow_seconds":600}`)
+	// The state and the announcement may share a frame.
+	var seen strings.Builder
+	for _, want := range []string{`"followers_only":true,"min_follow_seconds":600`, "팔로우한 지 10분이 지난 팔로워만 채팅할 수 있습니다."} {
+		for !strings.Contains(seen.String(), want) {
+			seen.WriteString(readUntil(t, vc, ""))
+		}
+	}
+
+	write(vc, `{"v":1,"t":"msg.send","text":"안녕하세요","ref":"v2"}`)
+	e := readUntil(t, vc, `"t":"error"`)
+	if !strings.Contains(e, `"code":"follow_too_recent"`) || !strings.Contains(e, "팔로우한 지 10분이 지나야 채팅할 수 있어요.") ||
+		!strings.Contains(e, `"retry_after_ms":`) || !strings.Contains(e, `"ref":"v2"`) {
+		t.Fatalf("too recent a follower sending: %s", e)
+	}
+	if settings, err := s.hub.Settings(ctx, owner, ch.ID); err != nil || settings.MinFollowAge != 10*time.Minute {
+		t.Fatalf("settings %+v, %v", settings, err)
+	}
+}
+
 // readUntil reads frames until one contains want and returns it.
 func readUntil(t *testing.T, conn *websocket.Conn, want string) string {
 	t.Helper()
@@ -381,9 +442,11 @@ func TestPanelShowsControlsByRole(t *testing.T) {
 	page := "/c/" + ch.Handle
 
 	s.loggedIn(owner).get(page).want(t, http.StatusOK, `data-moderator="true"`, "data-mod-toggle", "data-modbar",
-		`href="/dashboard/chat?c=`+ch.Handle+`"`, "data-composer")
-	r := s.loggedIn(viewer).get(page).want(t, http.StatusOK, `data-moderator="false"`, "data-composer")
-	for _, hidden := range []string{"data-mod-toggle", "data-modbar", "/dashboard/chat?c="} {
+		`href="/dashboard/chat?c=`+ch.Handle+`"`, "data-composer",
+		"최소 팔로우 기간", `<option value="600">10분</option>`, `<option value="604800">7일</option>`)
+	r := s.loggedIn(viewer).get(page).want(t, http.StatusOK, `data-moderator="false"`, "data-composer",
+		`data-t-followers-min="팔로워 전용 · 팔로우 {d} 이상"`, `data-t-dur-m="{n}분"`)
+	for _, hidden := range []string{"data-mod-toggle", "data-modbar", "/dashboard/chat?c=", "data-mod-min-follow"} {
 		if strings.Contains(r.body, hidden) {
 			t.Errorf("an ordinary viewer's panel contains %q", hidden)
 		}

@@ -27,6 +27,14 @@
   function t(key) { return d["t" + key] || ""; }
   function fmt(s, k, v) { return s.split("{" + k + "}").join(v); }
   function setStatus(text) { status.textContent = text; status.hidden = !text; }
+  // A duration in seconds in its largest whole unit ("10분", "1 d"), as the server's are set.
+  function fmtDur(sec) {
+    var units = [[86400, "DurD"], [3600, "DurH"], [60, "DurM"]];
+    for (var i = 0; i < units.length; i++) {
+      if (sec >= units[i][0] && sec % units[i][0] === 0) return fmt(t(units[i][1]), "n", String(sec / units[i][0]));
+    }
+    return fmt(t("DurS"), "n", String(sec));
+  }
   function newer(a, b) { // decimal string ids, compared without losing precision
     if (a.length !== b.length) return a.length > b.length;
     return a > b;
@@ -100,13 +108,16 @@
     state = s;
     var tags = [];
     if (s.slow > 0) tags.push(fmt(t("Slow"), "n", String(s.slow)));
-    if (s.followers_only) tags.push(t("Followers"));
+    if (s.followers_only) {
+      tags.push(s.min_follow_seconds > 0 ? fmt(t("FollowersMin"), "d", fmtDur(s.min_follow_seconds)) : t("Followers"));
+    }
     if (s.verified_only) tags.push(t("Verified"));
     modes.textContent = tags.join(" · ");
     var tools = root.querySelector("#chat-tools");
     if (tools) {
       tools.querySelector("[data-mod-slow]").value = String(s.slow || 0);
       tools.querySelector("[data-mod-followers]").checked = !!s.followers_only;
+      setMinFollow(tools.querySelector("[data-mod-min-follow]"), s.min_follow_seconds || 0);
       tools.querySelector("[data-mod-verified]").checked = !!s.verified_only;
     }
     if (!composer) return;
@@ -130,6 +141,21 @@
     }
   }
 
+  // setMinFollow shows the room's minimum follow age in the select, adding an option for an
+  // age set elsewhere (another client, the API) that the list does not offer.
+  function setMinFollow(sel, sec) {
+    if (!sel) return;
+    var v = String(sec);
+    var found = Array.prototype.some.call(sel.options, function (o) { return o.value === v; });
+    if (!found) {
+      var o = document.createElement("option");
+      o.value = v;
+      o.textContent = fmtDur(sec);
+      sel.appendChild(o);
+    }
+    sel.value = v;
+  }
+
   function showRefusal(text, ms) {
     if (!refusal) return;
     clearTimeout(refusalTimer);
@@ -148,7 +174,9 @@
       case "system": append(renderSystem(ev)); break;
       case "error":
         var text = (en ? ev.en : ev.ko) || ev.code;
-        showRefusal(text, ev.retry_after_ms ? Math.max(3000, ev.retry_after_ms) : 5000);
+        // The text says how long to wait (a follow too recent can mean days); it stays up for
+        // the wait, at most a minute, and never beyond what a timer can hold.
+        showRefusal(text, ev.retry_after_ms ? Math.min(Math.max(3000, ev.retry_after_ms), 60000) : 5000);
         break;
     }
   }
@@ -252,6 +280,10 @@
     tools.querySelector("[data-mod-followers]").addEventListener("change", function (e) {
       send({ t: "mod.mode", followers_only: e.target.checked });
       if (state) e.target.checked = !!state.followers_only; // the state event sets it when accepted
+    });
+    tools.querySelector("[data-mod-min-follow]").addEventListener("change", function (e) {
+      send({ t: "mod.mode", min_follow_seconds: parseInt(e.target.value, 10) || 0 });
+      if (state) setMinFollow(e.target, state.min_follow_seconds || 0); // set again by the state event
     });
     tools.querySelector("[data-mod-verified]").addEventListener("change", function (e) {
       send({ t: "mod.mode", verified_only: e.target.checked });
