@@ -27,13 +27,14 @@ var (
 	descHLSWaiting   = prometheus.NewDesc("freely_hls_waiting_requests", "HLS requests blocked waiting for a part, segment or first playlist.", nil, nil)
 	descHLSErrors    = prometheus.NewDesc("freely_hls_encode_errors_total", "Frames the HLS muxers could not use.", nil, nil)
 	descChatRooms    = prometheus.NewDesc("freely_chat_rooms", "Chat rooms open on this node.", nil, nil)
+	descChatConns    = prometheus.NewDesc("freely_chat_connections", "Chat sockets joined to rooms on this node.", nil, nil)
 	descChatStored   = prometheus.NewDesc("freely_chat_stored_messages_total", "Chat messages written to the database.", nil, nil)
 	descChatFailures = prometheus.NewDesc("freely_chat_store_failures_total", "Failed chat batch writes (retried).", nil, nil)
 	descChatLost     = prometheus.NewDesc("freely_chat_lost_messages_total", "Accepted chat messages that could not be stored.", nil, nil)
 )
 
 func (m *platformMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPublishing, descMediaUnits, descMediaDropped, descHLSStreams, descHLSBytes, descHLSWaiting, descHLSErrors, descChatRooms, descChatStored, descChatFailures, descChatLost} {
+	for _, d := range []*prometheus.Desc{descPublishing, descMediaUnits, descMediaDropped, descHLSStreams, descHLSBytes, descHLSWaiting, descHLSErrors, descChatRooms, descChatConns, descChatStored, descChatFailures, descChatLost} {
 		ch <- d
 	}
 }
@@ -69,6 +70,7 @@ func (m *platformMetrics) Collect(ch chan<- prometheus.Metric) {
 
 	cs := m.chat.Stats()
 	ch <- prometheus.MustNewConstMetric(descChatRooms, prometheus.GaugeValue, float64(cs.Rooms))
+	ch <- prometheus.MustNewConstMetric(descChatConns, prometheus.GaugeValue, float64(cs.Connections))
 	ch <- prometheus.MustNewConstMetric(descChatStored, prometheus.CounterValue, float64(cs.StoredMessages))
 	ch <- prometheus.MustNewConstMetric(descChatFailures, prometheus.CounterValue, float64(cs.StoreFailures))
 	ch <- prometheus.MustNewConstMetric(descChatLost, prometheus.CounterValue, float64(cs.LostMessages))

@@ -224,6 +224,7 @@ func (h *Hub) Close(ctx context.Context) error {
 // Stats are counters for metrics.
 type Stats struct {
 	Rooms          int
+	Connections    int    // sockets joined to this node's rooms
 	StoredMessages uint64 // messages written to the store
 	StoreFailures  uint64 // failed store writes (retried)
 	LostMessages   uint64 // messages never stored (store down past limits or at shutdown)
@@ -232,9 +233,12 @@ type Stats struct {
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
-	n := len(h.rooms)
+	n, conns := len(h.rooms), 0
+	for _, r := range h.rooms {
+		conns += int(r.out.readers.Load())
+	}
 	h.mu.Unlock()
-	return Stats{Rooms: n, StoredMessages: h.writer.written.Load(), StoreFailures: h.writer.failed.Load(), LostMessages: h.writer.lost.Load()}
+	return Stats{Rooms: n, Connections: conns, StoredMessages: h.writer.written.Load(), StoreFailures: h.writer.failed.Load(), LostMessages: h.writer.lost.Load()}
 }
 
 // acquire returns the open room of channelID, opening it if needed, and holds it open until

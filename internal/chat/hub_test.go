@@ -55,6 +55,9 @@ func TestSendAndReceive(t *testing.T) {
 		}
 
 		sender := mustJoin(t, w.hub, w.ch.ID, w.user)
+		if st := w.hub.Stats(); st.Rooms != 1 || st.Connections != 3 {
+			t.Fatalf("stats with three sockets in one room: %+v", st)
+		}
 		sender.send("  안녕하세요\u200b 반가워요 ")
 		for _, c := range []*client{owner, viewer, sender} {
 			m := c.msg()
