@@ -43,10 +43,12 @@ func main() {
 		reindex  = flag.Bool("reindex", false, "rebuild the index even when the database is already filled")
 		profile  = flag.String("cpuprofile", "", "write a CPU profile of the in-process search run to this file")
 		noHTTP   = flag.Bool("no-http", false, "stop after the in-process runs")
+		noBatch  = flag.Bool("no-batch", false, "fetch each section's candidates with a statement of its own")
 	)
 	flag.Parse()
 	cpuProfile = *profile
 	skipHTTP = *noHTTP
+	oneByOne = *noBatch
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	if err := bench(ctx, *dbURL, *channels, *sessions, *liveN, *clients, *dur, *rate, *acRate, *window, *reindex); err != nil {
@@ -59,6 +61,12 @@ var cpuProfile string
 
 // skipHTTP makes the run stop after the in-process runs.
 var skipHTTP bool
+
+// oneByOne hides the store's batch query from the service (to compare).
+var oneByOne bool
+
+// plainStore is a search.Store without CandidatesBatch.
+type plainStore struct{ search.Store }
 
 func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients int, dur time.Duration, rate, acRate float64, window int, forceReindex bool) error {
 	fmt.Printf("go %s, %d CPUs (GOMAXPROCS %d)\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
@@ -121,11 +129,15 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 			docs, took.Round(time.Millisecond), float64(docs)/took.Seconds(), mib(after), mib(before))
 	}
 
-	svc, err := search.New(search.Options{Store: ix, Analyzer: an, Window: window})
+	var store search.Store = ix
+	if oneByOne {
+		store = plainStore{ix}
+	}
+	svc, err := search.New(search.Options{Store: store, Analyzer: an, Window: window})
 	if err != nil {
 		return err
 	}
-	uncached, err := search.New(search.Options{Store: ix, Analyzer: an, Window: window, RankCache: -1})
+	uncached, err := search.New(search.Options{Store: store, Analyzer: an, Window: window, RankCache: -1})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,14 @@ type Store interface {
 	AnalyzePending(ctx context.Context, limit int) (int, error)
 }
 
+// BatchStore is a Store that can also fetch the first windows of several sections in one
+// round trip; Search uses it when more than one section has to be ranked.
+type BatchStore interface {
+	Store
+	// CandidatesBatch returns Candidates(ctx, ms[i], limit) for every i.
+	CandidatesBatch(ctx context.Context, ms []Match, limit int) ([][]Candidate, error)
+}
+
 // Limits of a query.
 const (
 	// MaxQueryRunes is the longest query text accepted.
@@ -229,18 +237,40 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 	}
 	pages := make([][]Candidate, len(sections))
+	nexts := make([]*pagePos, len(sections))
+	var todo []int // sections not in the cache
+	keys := make([]string, len(sections))
+	for i, sec := range sections {
+		keys[i] = pageKey(sec, fingerprint, at, limit)
+		var ok bool
+		if pages[i], nexts[i], ok = s.pages.get(keys[i], gen); !ok {
+			todo = append(todo, i)
+		}
+	}
+	var first [][]Candidate // first windows of the sections in todo, fetched together
+	if bs, ok := s.store.(BatchStore); ok && len(todo) > 1 {
+		ms := make([]Match, len(todo))
+		for j, i := range todo {
+			ms[j] = Match{Section: sections[i], CategoryID: categoryID, Groups: groups, BeforeID: at.beforeID}
+		}
+		if first, err = bs.CandidatesBatch(ctx, ms, s.window); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+	}
+	for j, i := range todo {
+		m := Match{Section: sections[i], CategoryID: categoryID, Groups: groups}
+		var window []Candidate
+		if first != nil {
+			window = first[j]
+		}
+		if pages[i], nexts[i], err = s.section(ctx, m, at, limit, window); err != nil {
+			return nil, err
+		}
+		s.pages.put(keys[i], gen, pages[i], nexts[i])
+	}
 	var ids []int64
 	for i, sec := range sections {
-		m := Match{Section: sec, CategoryID: categoryID, Groups: groups}
-		key := fmt.Sprintf("%s|%s|%d|%d|%d", sec, fingerprint, at.beforeID, at.offset, limit)
-		page, next, ok := s.pages.get(key, gen)
-		if !ok {
-			if page, next, err = s.section(ctx, m, at, limit); err != nil {
-				return nil, err
-			}
-			s.pages.put(key, gen, page, next)
-		}
-		pages[i] = page
+		page, next := pages[i], nexts[i]
 		for _, c := range page {
 			ids = append(ids, c.DocID)
 		}
@@ -289,16 +319,30 @@ type pagePos struct {
 	offset   int
 }
 
+// pageKey identifies a ranked page in the cache.
+func pageKey(sec Section, fingerprint string, at pagePos, limit int) string {
+	return string(sec) + "|" + fingerprint + "|" + strconv.FormatInt(at.beforeID, 10) + "|" +
+		strconv.Itoa(at.offset) + "|" + strconv.Itoa(limit)
+}
+
 // section returns one page of a section and where the next page starts (nil at the end).
 // Documents are ranked window by window: the newest s.window matches, then the next older
 // s.window, and so on, so every page costs at most a window or two whatever its depth, and
-// pages never repeat or skip a document.
-func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int) ([]Candidate, *pagePos, error) {
+// pages never repeat or skip a document. first, when not nil, is the window at at, already
+// fetched.
+func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int, first []Candidate) ([]Candidate, *pagePos, error) {
 	var page []Candidate
 	for {
 		m.BeforeID = at.beforeID
-		cands, err := s.rankedWindow(ctx, m)
-		if err != nil {
+		cands := first
+		first = nil
+		if cands == nil {
+			var err error
+			if cands, err = s.store.Candidates(ctx, m, s.window); err != nil {
+				return nil, nil, fmt.Errorf("search %s: %w", m.Section, err)
+			}
+		}
+		if err := s.rank(ctx, m, cands); err != nil {
 			return nil, nil, err
 		}
 		if at.offset < len(cands) {
@@ -321,12 +365,9 @@ func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int) (
 	}
 }
 
-// rankedWindow returns the window of documents m matches, ranked.
-func (s *Service) rankedWindow(ctx context.Context, m Match) ([]Candidate, error) {
-	cands, err := s.store.Candidates(ctx, m, s.window)
-	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", m.Section, err)
-	}
+// rank ranks a window of documents m matches.
+func (s *Service) rank(ctx context.Context, m Match, cands []Candidate) error {
+	var err error
 	if m.Section == SectionLive && s.viewers != nil {
 		for i := range cands {
 			if v, ok := s.viewers(cands[i].ChannelID); ok {
@@ -340,13 +381,13 @@ func (s *Service) rankedWindow(ctx context.Context, m Match) ([]Candidate, error
 		if len(m.Groups) > 1 {
 			// One group's IDF scales every score alike and cannot change the order.
 			if df, total, err = s.df.get(ctx, firstTokens(m.Groups)); err != nil {
-				return nil, fmt.Errorf("search %s: document frequencies: %w", m.Section, err)
+				return fmt.Errorf("search %s: document frequencies: %w", m.Section, err)
 			}
 		}
 		sc = newScorer(m.Groups, cands, df, total)
 	}
 	rank(sc, cands)
-	return cands, nil
+	return nil
 }
 
 func minDocID(cands []Candidate) int64 {

@@ -34,6 +34,10 @@ type SearchIndex struct {
 	hitsOnce  sync.Once
 	hitStmt   *sql.Stmt
 	hitErr    error
+	stmtMu    sync.Mutex
+	stmts     map[string]*sql.Stmt
+	freqMu    sync.Mutex
+	freqs     map[string]sectionFreq
 }
 
 var _ search.Store = (*SearchIndex)(nil)

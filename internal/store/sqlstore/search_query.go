@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -111,21 +110,10 @@ const (
 		JOIN search_docs AS d ON d.id = -f.rowid
 		WHERE search_fts_%[1]s MATCH ? AND f.rowid > ? AND NOT d.hidden
 		ORDER BY f.rowid ASC LIMIT ?`
-	// PostgreSQL plans each search afresh: whether the GIN index or a newest-first walk of
-	// the section is faster depends on how common the words are, which a plan prepared once
-	// for any words cannot know. The section is a constant so the partial indexes apply.
-	postgresCandidates = `SELECT d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
-		FROM search_docs AS d
-		WHERE d.section = '%[1]s' AND d.vec @@ $1::tsquery AND d.id < -$2::bigint AND NOT d.hidden
-		ORDER BY d.id DESC LIMIT $3`
 )
 
-// queryCandidates runs the candidates query of a section: a statement prepared once on
-// SQLite, a freshly planned one on PostgreSQL.
+// queryCandidates runs the candidates query of a section on SQLite.
 func (ix *SearchIndex) queryCandidates(ctx context.Context, sec search.Section, args ...any) (*sql.Rows, error) {
-	if ix.db.dialect == DialectPostgres {
-		return ix.db.sql.QueryContext(ctx, fmt.Sprintf(postgresCandidates, sectionName(sec)), args...)
-	}
 	ix.prepOnce.Do(func() {
 		ix.candStmts = map[search.Section]*sql.Stmt{}
 		for _, s := range search.Sections {
@@ -147,33 +135,118 @@ func (ix *SearchIndex) queryCandidates(ctx context.Context, sec search.Section, 
 	return stmt.QueryContext(ctx, args...)
 }
 
-// Candidates implements search.Store: the newest limit documents matching m. On SQLite FTS5
-// streams matches newest first, so the cost follows limit, not the number of matches; on
-// PostgreSQL the planner picks the GIN index for rare words and a backward scan of
-// (section, id), filtered by the tsquery, for common ones.
+// Candidates implements search.Store: the newest limit documents matching m. SQLite's
+// FTS5 streams matches newest first, and PostgreSQL walks postings newest first
+// (search_query_pg.go), so the cost follows limit, not the number of matches.
 func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int) ([]search.Candidate, error) {
 	groups, err := matchTerms(m)
 	if err != nil {
 		return nil, err
 	}
-	// Both statements take the bound as the negated ID: rowid > -before on SQLite,
-	// id < -(-before) on PostgreSQL.
-	before := m.BeforeID
-	if before <= 0 {
-		before = math.MaxInt64
+	if ix.db.dialect == DialectPostgres {
+		out, err := ix.postgresBatch(ctx, []search.Match{m}, limit)
+		if err != nil {
+			return nil, err
+		}
+		return out[0], nil
 	}
-	rows, err := ix.queryCandidates(ctx, m.Section, ix.matchExpr(groups), -before, limit)
+	// FTS rowids are negated document IDs: rowid > -before.
+	rows, err := ix.queryCandidates(ctx, m.Section, ix.matchExpr(groups), -upperID(m.BeforeID), limit)
 	if err != nil {
 		return nil, fmt.Errorf("search candidates: %w", Translate(err))
 	}
+	out, err := scanCandidates(rows, search.NewCounter(m), make([]search.Candidate, 0, limit))
+	if err != nil {
+		return nil, fmt.Errorf("search candidates: %w", err)
+	}
+	return out, nil
+}
+
+// CandidatesBatch implements search.BatchStore: the windows of several matches (the
+// sections of one search) in one statement.
+func (ix *SearchIndex) CandidatesBatch(ctx context.Context, ms []search.Match, limit int) ([][]search.Candidate, error) {
+	if ix.db.dialect == DialectPostgres {
+		return ix.postgresBatch(ctx, ms, limit)
+	}
+	var (
+		args []any
+		key  strings.Builder
+		q    strings.Builder
+	)
+	key.WriteString("sqlite/batch")
+	for i, m := range ms {
+		groups, err := matchTerms(m)
+		if err != nil {
+			return nil, err
+		}
+		sec := sectionName(m.Section)
+		key.WriteString("/" + sec)
+		if i > 0 {
+			q.WriteString("\nUNION ALL\n")
+		}
+		fmt.Fprintf(&q, "SELECT * FROM (%s)", strings.Replace(fmt.Sprintf(sqliteCandidates, sec), "SELECT ", "SELECT "+strconv.Itoa(i)+", ", 1))
+		args = append(args, ix.matchExpr(groups), -upperID(m.BeforeID), limit)
+	}
+	st, err := ix.prepared(ctx, key.String(), q.String())
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search candidates: %w", Translate(err))
+	}
+	out := make([][]search.Candidate, len(ms))
+	counters := make([]*search.Counter, len(ms))
+	for i, m := range ms {
+		counters[i] = search.NewCounter(m)
+		out[i] = make([]search.Candidate, 0, limit)
+	}
+	err = scanBranches(rows, func(branch int) (*search.Counter, *[]search.Candidate, bool) {
+		if branch < 0 || branch >= len(ms) {
+			return nil, nil, false
+		}
+		return counters[branch], &out[branch], true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search candidates: %w", err)
+	}
+	return out, nil
+}
+
+// scanBranches reads rows of candidates led by their branch number, appending each to the
+// slice (and counting it with the counter) that of gives for the branch; it closes rows.
+func scanBranches(rows *sql.Rows, of func(branch int) (*search.Counter, *[]search.Candidate, bool)) error {
 	defer rows.Close()
-	out := make([]search.Candidate, 0, limit)
-	counter := search.NewCounter(m)
+	var (
+		branch                   int
+		name, tags, body, chText string
+	)
+	for rows.Next() {
+		var c search.Candidate
+		if err := rows.Scan(&branch, &c.DocID, &c.ChannelID, &c.Live, &c.Viewers, &name, &tags, &body, &chText); err != nil {
+			return Translate(err)
+		}
+		counter, out, ok := of(branch)
+		if !ok {
+			return fmt.Errorf("unexpected branch %d", branch)
+		}
+		counter.Count(&c, search.FieldName, name)
+		counter.Count(&c, search.FieldTags, tags)
+		counter.Count(&c, search.FieldBody, body)
+		counter.Count(&c, search.FieldChannel, chText)
+		*out = append(*out, c)
+	}
+	return Translate(rows.Err())
+}
+
+// scanCandidates appends the candidates rows hold to out and closes rows.
+func scanCandidates(rows *sql.Rows, counter *search.Counter, out []search.Candidate) ([]search.Candidate, error) {
+	defer rows.Close()
 	var name, tags, body, chText string
 	for rows.Next() {
 		var c search.Candidate
 		if err := rows.Scan(&c.DocID, &c.ChannelID, &c.Live, &c.Viewers, &name, &tags, &body, &chText); err != nil {
-			return nil, fmt.Errorf("search candidates: %w", Translate(err))
+			return nil, Translate(err)
 		}
 		counter.Count(&c, search.FieldName, name)
 		counter.Count(&c, search.FieldTags, tags)
@@ -182,7 +255,7 @@ func (ix *SearchIndex) Candidates(ctx context.Context, m search.Match, limit int
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search candidates: %w", Translate(err))
+		return nil, Translate(err)
 	}
 	return out, nil
 }
@@ -272,7 +345,7 @@ func scanHits(ctx context.Context, stmt *sql.Stmt, args []any, out map[int64]sea
 }
 
 // DocFreq implements search.Store. SQLite reads FTS5's vocabulary tables; PostgreSQL counts
-// through the GIN indexes. The service caches the answers.
+// postings. The service caches the answers.
 func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string]int, error) {
 	idb := ix.db.bun
 	df := make(map[string]int, len(tokens))
@@ -283,12 +356,9 @@ func (ix *SearchIndex) DocFreq(ctx context.Context, tokens []string) (map[string
 		var n int
 		var err error
 		if ix.db.dialect == DialectPostgres {
-			// One count per section, so each can use its partial GIN index.
-			err = idb.NewRaw(`SELECT
-				(SELECT count(*) FROM search_docs WHERE section = 'live' AND vec @@ ?0::tsquery) +
-				(SELECT count(*) FROM search_docs WHERE section = 'past' AND vec @@ ?0::tsquery) +
-				(SELECT count(*) FROM search_docs WHERE section = 'chan' AND vec @@ ?0::tsquery)`,
-				tsqueryQuote(tok)).Scan(ctx, &n)
+			// Counted from the postings' primary key alone, section by section.
+			err = idb.NewRaw(`SELECT count(*) FROM search_postings
+				WHERE section IN ('live', 'past', 'chan') AND token = ?`, tok).Scan(ctx, &n)
 		} else {
 			err = idb.NewRaw(`SELECT coalesce(sum(doc), 0) FROM (
 				SELECT doc FROM search_vocab_live WHERE term = ?0 UNION ALL

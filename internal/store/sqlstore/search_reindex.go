@@ -145,10 +145,11 @@ func (ix *SearchIndex) writeAnalyzed(ctx context.Context, docs []*search.Documen
 
 // optimize compacts the index after a bulk write: FTS5 merges its segments; PostgreSQL
 // makes the row versions a full rewrite leaves behind reusable (so the next rewrite does not
-// grow the table again, whenever autovacuum comes by) and refreshes the planner's statistics
-// of the token column.
+// grow the table again, whenever autovacuum comes by), refreshes the planner's statistics
+// of the token columns and marks the postings visible, so walking them reads the index
+// alone.
 func (ix *SearchIndex) optimize(ctx context.Context) error {
-	qs := []string{`VACUUM (ANALYZE) search_docs`}
+	qs := []string{`VACUUM (ANALYZE) search_docs`, `VACUUM (ANALYZE) search_postings`}
 	if ix.db.dialect == DialectSQLite {
 		qs = nil
 		for _, sec := range search.Sections {
