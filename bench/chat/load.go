@@ -172,6 +172,7 @@ type result struct {
 	cpu              float64 // cores used by the server while measuring
 	clientCPU        float64 // cores used by this load generator while measuring
 	frames           int64   // frames received by all clients during the window
+	writes           int64   // the server's write system calls during the window (-1: unknown)
 }
 
 func framesSeen(cs []*loadClient) int64 {
@@ -287,6 +288,7 @@ func run(cfg config, clients int) (*result, error) {
 
 	time.Sleep(cfg.warmup)
 	_, _, cpu0, _ := procStats(srv.cmd.Process.Pid)
+	writes0 := writeSyscalls(srv.cmd.Process.Pid)
 	self0 := selfCPU()
 	frames0 := framesSeen(cs)
 	t0 := time.Now()
@@ -297,6 +299,10 @@ func run(cfg config, clients int) (*result, error) {
 	self1 := selfCPU()
 	res.frames = framesSeen(cs) - frames0
 	rss, peak, cpu1, err := procStats(srv.cmd.Process.Pid)
+	res.writes = -1
+	if writes1 := writeSyscalls(srv.cmd.Process.Pid); writes0 >= 0 && writes1 >= 0 {
+		res.writes = writes1 - writes0
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -80,8 +80,8 @@ func main() {
 		return
 	}
 	fmt.Printf("senders %d, %.0f msg/s in, window %v, coalesce %v, %s\n\n", cfg.senders, cfg.rate, cfg.duration, orDefault(cfg.coalesce), time.Now().Format("2006-01-02"))
-	fmt.Println("| clients | connect | msgs in/s | deliveries/s | delivered | p50 | p99 | max | server CPU | server µs/frame | server RSS | peak RSS | dropped | load-tool CPU |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| clients | connect | msgs in/s | deliveries/s | delivered | p50 | p99 | max | server CPU | server µs/frame | writes/frame | server RSS | peak RSS | dropped | load-tool CPU |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range sizes {
 		r, err := run(cfg, n)
 		if err != nil {
@@ -97,9 +97,13 @@ func main() {
 		if r.frames > 0 {
 			perFrame = r.cpu * secs * 1e6 / float64(r.frames)
 		}
-		fmt.Printf("| %d | %.1fs | %.0f | %.0f | %.2f%% | %s | %s | %s | %.2f | %.1f | %d MB | %d MB | %d | %.2f |\n",
+		writesPerFrame := "?"
+		if r.writes >= 0 && r.frames > 0 {
+			writesPerFrame = fmt.Sprintf("%.2f", float64(r.writes)/float64(r.frames))
+		}
+		fmt.Printf("| %d | %.1fs | %.0f | %.0f | %.2f%% | %s | %s | %s | %.2f | %.1f | %s | %d MB | %d MB | %d | %.2f |\n",
 			r.clients, r.connect.Seconds(), float64(r.sent)/secs, float64(r.delivered)/secs, share,
-			ms(r.p50), ms(r.p99), ms(r.max), r.cpu, perFrame, r.rss>>20, r.peak>>20, r.ended, r.clientCPU)
+			ms(r.p50), ms(r.p99), ms(r.max), r.cpu, perFrame, writesPerFrame, r.rss>>20, r.peak>>20, r.ended, r.clientCPU)
 	}
 }
 
