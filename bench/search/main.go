@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -87,6 +88,13 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	}
 	defer db.Close()
 	fmt.Printf("database: %s\n", db.Dialect())
+	if db.Dialect() == sqlstore.DialectPostgres {
+		backends = func() []int {
+			var pids []int
+			_ = db.Bun().NewRaw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`).Scan(ctx, &pids)
+			return pids
+		}
+	}
 	c, err := loadCorpus()
 	if err != nil {
 		return err
@@ -192,17 +200,17 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }
 	fmt.Println("\nHTTP on loopback:")
 	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
-	fmt.Printf("  search, %d clients back to back:   %v\n", clients, run(ctx, dur, clients, 0, searchURL))
+	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
 	uncachedBase, stopUncached, err := serve(ctx, uncached)
 	if err != nil {
 		return err
 	}
 	defer stopUncached()
 	uncachedURL := func(r *rand.Rand) string { return w.searchURL(r, "http://"+uncachedBase) }
-	fmt.Printf("  search without rank cache, %d clients back to back: %v\n", clients, run(ctx, dur, clients, 0, uncachedURL))
-	fmt.Printf("  search at %.0f/s:                  %v\n", rate, run(ctx, dur, clients*4, rate, searchURL))
-	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, run(ctx, dur, clients, 0, acURL))
-	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, run(ctx, dur, clients*4, acRate, acURL))
+	fmt.Printf("  search without rank cache, %d clients back to back: %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, uncachedURL) }))
+	fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
+	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, acURL) }))
+	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, cpuTimed(func() result { return run(ctx, dur, clients*4, acRate, acURL) }))
 	return nil
 }
 
@@ -232,12 +240,59 @@ func mib(n int64) string {
 }
 
 // cpuTimed runs f and adds the process CPU time it used per request: on a shared machine the
-// wall clock says more about the neighbours than about the code.
+// wall clock says more about the neighbours than about the code. On PostgreSQL it adds the
+// CPU time of the server's backends serving this database (read from /proc: the server
+// runs on this machine).
 func cpuTimed(f func() result) string {
-	before := cpuTime()
+	before, server := cpuTime(), serverCPU()
 	r := f()
-	used := cpuTime() - before
-	return fmt.Sprintf("%v; CPU %v per request", r, (used / time.Duration(max(1, r.Requests))).Round(time.Microsecond))
+	used, served := cpuTime()-before, serverCPU().since(server)
+	n := time.Duration(max(1, r.Requests))
+	out := fmt.Sprintf("%v; CPU %v per request", r, (used / n).Round(time.Microsecond))
+	if served > 0 {
+		out += fmt.Sprintf(" + server %v", (served / n).Round(time.Microsecond))
+	}
+	return out
+}
+
+// backends lists the PostgreSQL backend processes of the bench database (nil on SQLite).
+var backends func() []int
+
+// serverTimes are the CPU times of backend processes by PID.
+type serverTimes map[int]time.Duration
+
+func serverCPU() serverTimes {
+	if backends == nil {
+		return nil
+	}
+	out := serverTimes{}
+	for _, pid := range backends() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which is in parentheses): utime and stime are the
+		// 12th and 13th, in clock ticks (100 per second on Linux).
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return out
+}
+
+// since is the CPU time the backends used after start (a backend started since counts
+// whole).
+func (t serverTimes) since(start serverTimes) time.Duration {
+	var d time.Duration
+	for pid, v := range t {
+		d += v - start[pid]
+	}
+	return d
 }
 
 func cpuTime() time.Duration {

@@ -190,6 +190,13 @@ func openPostgres(u string, maxOpen int, logger *slog.Logger) (*DB, error) {
 	// unique; caching a prepared statement for each would only churn the server. The
 	// unnamed-statement mode runs each in one round trip and also works behind poolers.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// The few statements prepared on purpose (search's) are written so that one plan suits
+	// every argument; by default PostgreSQL would still plan their first five runs on each
+	// connection for the arguments given, which for a text search costs more than running it
+	// and can pick a far worse plan. Unnamed statements (everything else) are not affected.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if maxOpen <= 0 {
 		maxOpen = 20

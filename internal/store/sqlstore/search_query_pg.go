@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,32 +30,63 @@ import (
 // number of branches: its plan is the same whatever the words, so PostgreSQL settles on one
 // generic plan (backward index-only scans joined to search_docs by key) instead of planning
 // every search, which would cost more than running it.
+//
+// Other words every match must hold are tested in the postings first (an index probe per
+// document walked), so documents that lack them are passed over without reading their rows
+// (two popular tags rarely used together walk thousands of postings). The probe is a
+// scalar subquery, not EXISTS, so that a generic plan cannot turn it into a hash join over
+// every posting of the word.
 const postgresBranch = `(SELECT %d, d.id, d.channel_id, d.live, d.viewers, d.tok_name, d.tok_tags, d.tok_body, d.tok_channel
 	FROM search_postings AS p
 	JOIN search_docs AS d ON d.id = p.doc_id
-	WHERE p.section = $%d AND p.token = $%d AND p.doc_id < $%d AND d.vec @@ $%d::tsquery AND NOT d.hidden
+	WHERE p.section = $%d AND p.token = $%d AND p.doc_id < $%d%s
+		AND d.vec @@ $%d::tsquery AND NOT d.hidden
 	ORDER BY p.doc_id DESC LIMIT $%d)`
 
-// postgresWalks returns the statement of n walks, one branch each: what fetches the
-// windows of every section of a search in one round trip.
-func postgresWalks(n int) string {
+const postgresProbe = `
+		AND (SELECT 1 FROM search_postings AS q WHERE q.section = p.section AND q.token = $%d AND q.doc_id = p.doc_id LIMIT 1) = 1`
+
+// pgWalk is one branch of the statement: a walk of one word's postings in one section.
+type pgWalk struct {
+	match  int // index of the match
+	sec    string
+	token  string
+	probes []string // other words every match holds
+	bound  int64    // exclusive upper document ID
+	expr   string   // the match's tsquery
+	limit  int
+}
+
+// postgresWalks returns the statement of walks, one branch each, and its arguments: what
+// fetches the windows of every section of a search in one round trip. The statement
+// depends only on how many walks and probes there are, so it is prepared once per shape.
+func postgresWalks(walks []pgWalk) (key, q string, args []any) {
 	var b strings.Builder
-	for i := range n {
+	var k strings.Builder
+	k.WriteString("pg/walks")
+	for i, w := range walks {
 		if i > 0 {
 			b.WriteString("\nUNION ALL\n")
 		}
-		p := 5 * i
-		fmt.Fprintf(&b, postgresBranch, i, p+1, p+2, p+3, p+4, p+5)
+		fmt.Fprintf(&k, "/%d", len(w.probes))
+		first := len(args) + 1
+		args = append(args, w.sec, w.token, w.bound)
+		var probes strings.Builder
+		for _, tok := range w.probes {
+			args = append(args, tok)
+			fmt.Fprintf(&probes, postgresProbe, len(args))
+		}
+		args = append(args, w.expr, w.limit)
+		fmt.Fprintf(&b, postgresBranch, i, first, first+1, first+2, probes.String(), len(args)-1, len(args))
 	}
-	return b.String()
+	return k.String(), b.String(), args
 }
 
 // postgresBatch implements CandidatesBatch on PostgreSQL: every walk of every match in one
 // statement.
 func (ix *SearchIndex) postgresBatch(ctx context.Context, ms []search.Match, limit int) ([][]search.Candidate, error) {
 	var (
-		args    []any
-		owner   []int // branch → match
+		walks   []pgWalk
 		walksOf = make([]int, len(ms))
 	)
 	for i, m := range ms {
@@ -65,18 +95,25 @@ func (ix *SearchIndex) postgresBatch(ctx context.Context, ms []search.Match, lim
 			return nil, err
 		}
 		sec := sectionName(m.Section)
-		walks, err := ix.walkTokens(ctx, sec, groups)
+		toks, err := ix.walkTokens(ctx, sec, groups)
 		if err != nil {
 			return nil, fmt.Errorf("search candidates: %w", err)
 		}
+		required := requiredTokens(groups)
 		expr := ix.matchExpr(groups)
-		for _, tok := range walks {
-			args = append(args, sec, tok, upperID(m.BeforeID), expr, limit)
-			owner = append(owner, i)
+		for _, tok := range toks {
+			w := pgWalk{match: i, sec: sec, token: tok, bound: upperID(m.BeforeID), expr: expr, limit: limit}
+			for _, r := range required {
+				if r != tok {
+					w.probes = append(w.probes, r)
+				}
+			}
+			walks = append(walks, w)
 		}
-		walksOf[i] = len(walks)
+		walksOf[i] = len(toks)
 	}
-	st, err := ix.prepared(ctx, "pg/walks/"+strconv.Itoa(len(owner)), postgresWalks(len(owner)))
+	key, q, args := postgresWalks(walks)
+	st, err := ix.prepared(ctx, key, q)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +128,10 @@ func (ix *SearchIndex) postgresBatch(ctx context.Context, ms []search.Match, lim
 		out[i] = make([]search.Candidate, 0, limit*walksOf[i])
 	}
 	err = scanBranches(rows, func(branch int) (*search.Counter, *[]search.Candidate, bool) {
-		if branch < 0 || branch >= len(owner) {
+		if branch < 0 || branch >= len(walks) {
 			return nil, nil, false
 		}
-		i := owner[branch]
+		i := walks[branch].match
 		return counters[i], &out[i], true
 	})
 	if err != nil {
@@ -221,4 +258,21 @@ func (ix *SearchIndex) prepared(ctx context.Context, key, q string) (*sql.Stmt, 
 	}
 	ix.stmts[key] = st
 	return st, nil
+}
+
+// requiredTokens returns the tokens every document matching groups holds: those of groups
+// with a single alternative (a compound may match whole or by its parts, so neither of
+// those is required).
+func requiredTokens(groups []search.Group) []string {
+	var out []string
+	for _, g := range groups {
+		if len(g) == 1 {
+			for _, tok := range g[0] {
+				if !slices.Contains(out, tok) {
+					out = append(out, tok)
+				}
+			}
+		}
+	}
+	return out
 }
