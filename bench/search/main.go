@@ -57,7 +57,8 @@ func main() {
 	}
 }
 
-// cpuProfile, when set, makes the run stop after a profiled in-process search run.
+// cpuProfile, when set, profiles the in-process search runs and the first HTTP search run
+// (to cpuProfile, cpuProfile.cached and cpuProfile.http), then stops.
 var cpuProfile string
 
 // skipHTTP makes the run stop after the in-process runs.
@@ -187,11 +188,11 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 		fmt.Println("  search", inProcess(ctx, svc, w, 4000, false))
 		pprof.StopCPUProfile()
 		f.Close()
-		return nil
+	} else {
+		fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
+		fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
+		fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
 	}
-	fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
-	fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
-	fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
 	if skipHTTP {
 		return nil
 	}
@@ -200,6 +201,19 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }
 	fmt.Println("\nHTTP on loopback:")
 	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
+	if cpuProfile != "" {
+		// Profiled: the in-process runs above and this HTTP run, then stop.
+		f, err := os.Create(cpuProfile + ".http")
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
+		pprof.StopCPUProfile()
+		return f.Close()
+	}
 	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
 	uncachedBase, stopUncached, err := serve(ctx, uncached)
 	if err != nil {

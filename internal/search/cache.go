@@ -76,7 +76,7 @@ func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int
 // pageCache keeps ranked pages for reuse while the index generation stays the same, like a
 // search engine's request cache is dropped on refresh. Every lookup still reads the
 // generation from the database, so a page is never served after a committed change, on
-// this node or another; result cards are always loaded fresh. A full cache is emptied
+// this node or another (cards are kept the same way, by cardCache). A full cache is emptied
 // rather than evicted entry by entry: it refills from the popular queries within seconds.
 type pageCache struct {
 	max int
@@ -127,4 +127,56 @@ func (c *pageCache) put(key string, gen int64, page []Candidate, next *pagePos) 
 		c.gen = gen
 	}
 	c.entries[key] = cachedPage{page: kept, next: next}
+}
+
+// cardCache keeps result cards for reuse while the index generation stays the same (it
+// covers everything a card shows: see Store.Generation), so a popular document is read once
+// per generation instead of once per search. Like pageCache it is emptied when full.
+type cardCache struct {
+	max int
+
+	mu    sync.Mutex
+	gen   int64
+	cards map[int64]Hit
+}
+
+func newCardCache(max int) *cardCache {
+	return &cardCache{max: max, cards: map[int64]Hit{}}
+}
+
+// get returns the cards of ids known under gen, and the IDs it lacks.
+func (c *cardCache) get(ids []int64, gen int64) (map[int64]Hit, []int64) {
+	out := make(map[int64]Hit, len(ids))
+	if c == nil {
+		return out, ids
+	}
+	var missing []int64
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		if h, ok := c.cards[id]; ok && c.gen == gen {
+			out[id] = h
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return out, missing
+}
+
+func (c *cardCache) put(cards map[int64]Hit, gen int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen < c.gen {
+		return
+	}
+	if gen > c.gen || len(c.cards)+len(cards) > c.max {
+		c.cards = map[int64]Hit{}
+		c.gen = gen
+	}
+	for id, h := range cards {
+		c.cards[id] = h
+	}
 }

@@ -242,3 +242,29 @@ func TestCounterCountsStoredText(t *testing.T) {
 		t.Errorf("candidates share counts: %v, %v", c.Freq[:4], other.Freq[:4])
 	}
 }
+
+func TestCardCacheFollowsGeneration(t *testing.T) {
+	t.Parallel()
+	c := newCardCache(3)
+	c.put(map[int64]Hit{1: {Title: "a"}, 2: {Title: "b"}}, 5)
+	got, missing := c.get([]int64{1, 2, 3}, 5)
+	if len(got) != 2 || got[1].Title != "a" || !slices.Equal(missing, []int64{3}) {
+		t.Fatalf("get = %v, missing %v", got, missing)
+	}
+	if got, missing := c.get([]int64{1}, 6); len(got) != 0 || len(missing) != 1 {
+		t.Error("a card of generation 5 served for generation 6")
+	}
+	c.put(map[int64]Hit{3: {Title: "old"}}, 4) // late writer of an older generation
+	if got, _ := c.get([]int64{3}, 5); len(got) != 0 {
+		t.Error("a card of an older generation was kept")
+	}
+	c.put(map[int64]Hit{3: {}, 4: {}}, 5) // full: emptied, then 3 and 4
+	if got, _ := c.get([]int64{1, 3, 4}, 5); len(got) != 2 {
+		t.Errorf("after overflow: %v", got)
+	}
+	var none *cardCache
+	none.put(map[int64]Hit{1: {}}, 1)
+	if got, missing := none.get([]int64{1}, 1); len(got) != 0 || len(missing) != 1 {
+		t.Error("a disabled cache returned a card")
+	}
+}

@@ -17,8 +17,9 @@
 // and recency. Within a window the order is exact BM25F; a query so broad that it matches
 // more documents than a window ranks the newest window first, and paging continues window by
 // window — for live streams and broadcasts the newest are the ones worth showing, and every
-// page costs the same however deep. Ranked pages are cached while the index generation (which
-// every committed index change raises) stays the same; result cards are always read fresh.
+// page costs the same however deep. Ranked pages and result cards are cached while the index
+// generation (which every committed change to what a search matches, ranks or shows raises)
+// stays the same; viewer counts of live hits come from the live directory.
 package search
 
 import (

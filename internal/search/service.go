@@ -40,8 +40,9 @@ type Store interface {
 	// SuggestionData returns what autocomplete suggests from.
 	SuggestionData(ctx context.Context) (*SuggestionData, error)
 	// Generation returns the index generation: a number that changes whenever a committed
-	// write may have changed what a query matches or how it ranks (viewer counts aside).
-	// Rankings computed under one generation stay valid while it is current.
+	// write may have changed what a query matches, how it ranks (viewer counts aside) or
+	// what its result cards show. Rankings and cards read under one generation stay valid
+	// while it is current.
 	Generation(ctx context.Context) (int64, error)
 	// AnalyzePending analyses up to limit documents that were stored before the analyzer
 	// was ready, or under another analysis.Version, and returns how many it analysed.
@@ -92,12 +93,16 @@ type Options struct {
 	// documents are analysed; default 30 s.
 	RefreshInterval time.Duration
 	// RankCache is how many ranked pages the service keeps for reuse while the index
-	// generation does not change: 0 for DefaultRankCache, negative to keep none.
+	// generation does not change: 0 for DefaultRankCache, negative to keep none (and no
+	// result cards either).
 	RankCache int
 }
 
 // DefaultRankCache is the default size of the ranked-page cache.
 const DefaultRankCache = 10_000
+
+// cardCacheSize is how many result cards the service keeps with the ranked pages.
+const cardCacheSize = 20_000
 
 // Service answers searches and autocomplete. Create it with New and run Run in the
 // background for autocomplete refreshes and pending analysis.
@@ -113,6 +118,7 @@ type Service struct {
 	df    *dfCache
 	ac    *Autocomplete
 	pages *pageCache
+	cards *cardCache
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -144,6 +150,7 @@ func New(opts Options) (*Service, error) {
 	s.ac = NewAutocomplete(opts.Store.SuggestionData)
 	if opts.RankCache >= 0 {
 		s.pages = newPageCache(cmp.Or(opts.RankCache, DefaultRankCache))
+		s.cards = newCardCache(cardCacheSize)
 	}
 	return s, nil
 }
@@ -281,9 +288,16 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	if len(ids) == 0 {
 		return res, nil
 	}
-	cards, err := s.store.Hits(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("search: load results: %w", err)
+	cards, missing := s.cards.get(ids, gen)
+	if len(missing) > 0 {
+		fresh, err := s.store.Hits(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("search: load results: %w", err)
+		}
+		s.cards.put(fresh, gen)
+		for id, h := range fresh {
+			cards[id] = h
+		}
 	}
 	for i, sec := range sections {
 		var hits []Hit

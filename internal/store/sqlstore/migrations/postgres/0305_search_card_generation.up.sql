@@ -1,0 +1,9 @@
+-- The index generation also covers what result cards show, so the search service may reuse
+-- cards read under the current generation. Titles, tags, introductions and the live flag
+-- already raise it through search_docs; a channel's picture and names and a category's
+-- names live in their own tables.
+
+CREATE TRIGGER search_channels_card AFTER UPDATE OF profile_key, display_name, handle ON channels
+    FOR EACH STATEMENT EXECUTE FUNCTION search_generation_bump();
+CREATE TRIGGER search_categories_card AFTER UPDATE OF slug, name_ko, name_en ON categories
+    FOR EACH STATEMENT EXECUTE FUNCTION search_generation_bump();
