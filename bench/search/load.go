@@ -19,20 +19,23 @@ import (
 
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/search/analysis"
+	"github.com/freelylive/freely/internal/web/searchweb"
 )
 
 // server exposes the search service over HTTP on loopback the way the site's JSON API
-// would: decode the query, call the service, encode the result.
+// does: decode the query, call the service, encode the result with the API's own encoder
+// (searchweb.AppendSearchJSON). It leaves out the site's router and middleware.
 type server struct {
 	svc *search.Service
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var body any
+	var body []byte
 	switch r.URL.Path {
 	case "/search":
-		res, err := s.svc.Search(r.Context(), search.Query{Text: q.Get("q"), Category: q.Get("category")})
+		query := search.Query{Text: q.Get("q"), Category: q.Get("category")}
+		res, err := s.svc.Search(r.Context(), query)
 		if err != nil {
 			if errors.Is(err, search.ErrEmptyQuery) || errors.Is(err, search.ErrQueryTooLong) {
 				http.Error(w, err.Error(), http.StatusBadRequest)
@@ -41,15 +44,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		body = res
+		body = searchweb.AppendSearchJSON(make([]byte, 0, 8<<10), query.Text, query.Category, res, nil)
 	case "/autocomplete":
-		body = s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions)
+		var err error
+		if body, err = json.Marshal(s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	default:
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(body)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 func serve(ctx context.Context, svc *search.Service) (addr string, stop func(), err error) {

@@ -61,20 +61,17 @@ func (w *Web) apiSearch(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := apiResult{Query: q.Text, Category: q.Category, Terms: res.Terms, Next: res.Next,
-		Live: w.apiHits(res.Live), Channels: w.apiHits(res.Channels), Past: w.apiHits(res.Past)}
-	if out.Terms == nil {
-		out.Terms = []string{}
-	}
-	return writeJSON(rw, "public, max-age=2", out)
+	body := AppendSearchJSON(make([]byte, 0, 8<<10), q.Text, q.Category, res, w.opts.ImageURL)
+	writeBody(rw, "public, max-age=2", append(body, '\n'))
+	return nil
 }
 
-func (w *Web) apiHits(hits []search.Hit) []apiHit {
+func apiHits(hits []search.Hit, imageURL func(string) string) []apiHit {
 	out := make([]apiHit, len(hits))
 	for i, h := range hits {
 		a := apiHit{
 			URL: "/c/" + url.PathEscape(h.Handle), Handle: h.Handle, DisplayName: h.DisplayName,
-			ProfileURL: w.opts.ImageURL(h.ProfileKey), SessionID: h.SessionID, Title: h.Title,
+			ProfileURL: imageURL(h.ProfileKey), SessionID: h.SessionID, Title: h.Title,
 			Tags: h.Tags, Introduction: h.Introduction, Live: h.Live, Viewers: h.Viewers,
 		}
 		if h.Category != nil {
@@ -153,9 +150,13 @@ func writeJSON(rw http.ResponseWriter, cacheControl string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode search response: %w", err)
 	}
+	writeBody(rw, cacheControl, append(body, '\n'))
+	return nil
+}
+
+func writeBody(rw http.ResponseWriter, cacheControl string, body []byte) {
 	h := rw.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", cacheControl)
-	rw.Write(append(body, '\n')) //nolint:errcheck // the client went away; nothing to do
-	return nil
+	rw.Write(body) //nolint:errcheck // the client went away; nothing to do
 }
