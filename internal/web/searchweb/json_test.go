@@ -19,7 +19,7 @@ func TestAppendSearchJSONMatchesEncodingJSON(t *testing.T) {
 		Live: []search.Hit{{
 			Section: search.SectionLive, ChannelID: 7, Handle: "kr_007", DisplayName: "방송인 " + odd,
 			ProfileKey: "pk/7", SessionID: 42, Title: "솔랭 " + odd, Tags: []string{"롤", "", odd},
-			Category: &channel.Category{ID: 3, Slug: "lol", NameKO: "리그 오브 레전드", NameEN: "League of Legends"},
+			Category:  &channel.Category{ID: 3, Slug: "lol", NameKO: "리그 오브 레전드", NameEN: "League of Legends"},
 			StartedAt: started, Live: true, Viewers: 1234, Score: 3.5,
 		}},
 		Channels: []search.Hit{{Section: search.SectionChannels, Handle: "a b/c?d", DisplayName: "채널", Introduction: odd}},
