@@ -12,6 +12,10 @@
 //	              (INSERT … SELECT from follows, ON CONFLICT DO NOTHING) and moves the
 //	              event's cursor; then one bus message per batch names the recipients
 //	every node's Hub ──▶ the WebSocket connections of those recipients that it holds
+//
+// Alerts do not live forever: a periodic job (jobs.AddAlertRetention, on sqlstore's
+// AlertStore) deletes those whose event is older than the configured retention. The unread
+// count is counted on read, so it follows without bookkeeping.
 package alert
 
 import (

@@ -40,12 +40,23 @@ func startJobs(ctx context.Context, cfg *config.Config, logger *slog.Logger, db 
 	if err != nil {
 		return nil, fmt.Errorf("register expiry job: %w", err)
 	}
+	periodic := []*river.PeriodicJob{expiry}
+	alertRetention, err := jobs.AddAlertRetention(workers, sqlstore.NewAlertStore(db), jobs.AlertRetentionOptions{
+		Retention: cfg.Alerts.Retention,
+		Logger:    logger.With("component", "alert-retention"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register alert retention job: %w", err)
+	}
+	if alertRetention != nil { // nil: alerts.retention is 0, alerts are kept
+		periodic = append(periodic, alertRetention)
+	}
 	opts := jobs.Options{
 		DB:         db.SQL(),
 		Dialect:    db.Dialect(),
 		Logger:     logger.With("component", "jobs"),
 		Workers:    workers,
-		Periodic:   []*river.PeriodicJob{expiry},
+		Periodic:   periodic,
 		MaxWorkers: cfg.Jobs.MaxWorkers,
 	}
 	if db.Dialect() == sqlstore.DialectPostgres {

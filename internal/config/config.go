@@ -27,6 +27,7 @@ type Config struct {
 	HTTP      HTTP      `yaml:"http"`
 	RTMP      RTMP      `yaml:"rtmp"`
 	Live      Live      `yaml:"live"`
+	Alerts    Alerts    `yaml:"alerts"`
 	HLS       HLS       `yaml:"hls"`
 	Thumbnail Thumbnail `yaml:"thumbnail"`
 	Database  Database  `yaml:"database"`
@@ -72,6 +73,13 @@ type Live struct {
 	// GracePeriod is how long a broadcast waits for its publisher to come back after a drop
 	// before it ends; a reconnect within it continues the same session.
 	GracePeriod time.Duration `yaml:"grace_period"`
+}
+
+// Alerts configures followers' alerts (the bell).
+type Alerts struct {
+	// Retention is how long an alert stays in its recipients' lists: alerts whose event
+	// (went live, notice) is older are deleted by a periodic job. 0 keeps alerts forever.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // HLS configures the HLS / Low-Latency HLS output served under /hls/.
@@ -167,6 +175,10 @@ func Default() *Config {
 		},
 		RTMP: RTMP{Addr: ":1935"},
 		Live: Live{GracePeriod: 30 * time.Second},
+		// Thirty days: a user who visits monthly still finds every alert since the last
+		// visit, and a channel with a million daily-streaming followers keeps about 30M
+		// alert rows instead of adding 365M a year.
+		Alerts: Alerts{Retention: 30 * 24 * time.Hour},
 		HLS: HLS{
 			SegmentDuration: time.Second,
 			PartDuration:    200 * time.Millisecond,

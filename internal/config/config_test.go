@@ -260,6 +260,8 @@ func TestValidationNamesTheKey(t *testing.T) {
 		{"hls.segment_count", "3", "hls.segment_count"},
 		{"hls.allowed_origins", "cdn.example.com", "hls.allowed_origins"},
 		{"thumbnail.interval", "1s", "thumbnail.interval"},
+		{"alerts.retention", "23h59m", "alerts.retention"},
+		{"alerts.retention", "-720h", "alerts.retention"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -309,6 +311,11 @@ func TestAcceptedValues(t *testing.T) {
 	}
 	if got := mustLoad(t, Sources{Overrides: map[string]string{"hls.allowed_origins": "*"}}); len(got.HLS.AllowedOrigins) != 1 {
 		t.Errorf("hls.allowed_origins \"*\" refused: %q", got.HLS.AllowedOrigins)
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "0s": 0, "24h": 24 * time.Hour, "2160h": 90 * 24 * time.Hour} {
+		if got := mustLoad(t, Sources{Overrides: map[string]string{"alerts.retention": v}}); got.Alerts.Retention != want {
+			t.Errorf("alerts.retention %q became %s, want %s", v, got.Alerts.Retention, want)
+		}
 	}
 	if cfg.DatabaseDialect() != "postgres" || cfg.Log.Format != "json" || cfg.SMTP.TLS != "tls" || !cfg.SMTPConfigured() {
 		t.Errorf("dialect %q format %q tls %q", cfg.DatabaseDialect(), cfg.Log.Format, cfg.SMTP.TLS)

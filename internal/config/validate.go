@@ -77,6 +77,10 @@ func (c *Config) Validate() error {
 	if c.Live.GracePeriod < time.Second || c.Live.GracePeriod > time.Hour {
 		bad("live.grace_period", "must be between 1s and 1h, not %s", c.Live.GracePeriod)
 	}
+	// An alert that arrived overnight must still be in the list in the morning.
+	if c.Alerts.Retention != 0 && c.Alerts.Retention < 24*time.Hour {
+		bad("alerts.retention", "must be 0 (keep alerts forever) or at least 24h, not %s", c.Alerts.Retention)
+	}
 	if c.HLS.SegmentDuration < 200*time.Millisecond || c.HLS.SegmentDuration > 10*time.Second {
 		bad("hls.segment_duration", "must be between 200ms and 10s, not %s", c.HLS.SegmentDuration)
 	}
