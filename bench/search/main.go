@@ -229,13 +229,13 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 }
 
 // indexSize reports the bytes the search index occupies: on SQLite the pages of the
-// search_* tables and indexes (dbstat), on PostgreSQL search_docs with its indexes and
-// TOAST.
+// search_* tables and indexes (dbstat), on PostgreSQL search_docs and search_postings with
+// their indexes and TOAST.
 func indexSize(ctx context.Context, db *sqlstore.DB) (int64, error) {
 	var n int64
 	q := `SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'search%' OR name LIKE 'ix_search%' OR name LIKE 'sqlite_autoindex_search%'`
 	if db.Dialect() == sqlstore.DialectPostgres {
-		q = `SELECT pg_total_relation_size('search_docs')`
+		q = `SELECT pg_total_relation_size('search_docs') + pg_total_relation_size('search_postings')`
 	}
 	if err := db.Bun().NewRaw(q).Scan(ctx, &n); err != nil {
 		if strings.Contains(err.Error(), "dbstat") {
