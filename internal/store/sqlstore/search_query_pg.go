@@ -27,7 +27,7 @@ import (
 // answer, as each of them is among the newest limit of a walk that reaches it.
 //
 // The windows of every section come in one statement, a branch per walk, prepared once per
-// number of branches: its plan is the same whatever the words, so PostgreSQL settles on one
+// shape (walks and probes): its plan is the same whatever the words, so PostgreSQL keeps one
 // generic plan (backward index-only scans joined to search_docs by key) instead of planning
 // every search, which would cost more than running it.
 //
