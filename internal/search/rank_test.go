@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/base64"
 	"errors"
 	"slices"
 	"testing"
@@ -139,13 +140,18 @@ func TestGroupsOf(t *testing.T) {
 func TestCursorRoundTripAndTampering(t *testing.T) {
 	t.Parallel()
 	fp := queryFingerprint([]Group{{{"롤"}}}, 0)
-	for _, at := range []pagePos{{offset: 24}, {beforeID: 9000, offset: 0}, {beforeID: 77, offset: 12}} {
+	for _, at := range []pagePos{{offset: 24, window: 48}, {beforeID: 9000, offset: 0}, {beforeID: 77, offset: 12, window: 16}} {
 		c := encodeCursor(SectionPast, at, fp)
 		if got, err := decodeCursor(c, SectionPast, fp); err != nil || got != at {
 			t.Fatalf("decode(encode(%+v)) = %+v, %v", at, got, err)
 		}
 	}
-	c := encodeCursor(SectionPast, pagePos{offset: 24}, fp)
+	c := encodeCursor(SectionPast, pagePos{offset: 24, window: 48}, fp)
+	// A cursor from before windows followed the page size continues in a window of 50.
+	v2 := base64.RawURLEncoding.EncodeToString([]byte("2|past|77|12|" + fp))
+	if got, err := decodeCursor(v2, SectionPast, fp); err != nil || got != (pagePos{beforeID: 77, offset: 12, window: 50}) {
+		t.Errorf("version 2 cursor: %+v, %v", got, err)
+	}
 	other := queryFingerprint([]Group{{{"로아"}}}, 0)
 	for _, bad := range []struct {
 		cursor string
@@ -157,7 +163,10 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 		{encodeCursor(SectionPast, pagePos{offset: -1}, fp), SectionPast, fp},
 		{encodeCursor(SectionPast, pagePos{beforeID: -5, offset: 1}, fp), SectionPast, fp},
 		{encodeCursor(SectionPast, pagePos{}, fp), SectionPast, fp},
-		{encodeCursor(SectionPast, pagePos{offset: MaxWindow}, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{offset: MaxWindow, window: MaxWindow + 1}, fp), SectionPast, fp},
+		{encodeCursor(SectionPast, pagePos{offset: 16, window: 16}, fp), SectionPast, fp}, // past its window
+		{encodeCursor(SectionPast, pagePos{offset: 5}, fp), SectionPast, fp},              // mid-window, no size
+		{base64.RawURLEncoding.EncodeToString([]byte("3|past|1|2|x|" + fp)), SectionPast, fp},
 		{"%%%", SectionPast, fp},
 		{string(make([]byte, 500)), SectionPast, fp},
 	} {
@@ -169,12 +178,13 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 
 func FuzzDecodeCursor(f *testing.F) {
 	fp := queryFingerprint([]Group{{{"롤"}}}, 3)
-	f.Add(encodeCursor(SectionLive, pagePos{beforeID: 40, offset: 12}, fp))
+	f.Add(encodeCursor(SectionLive, pagePos{beforeID: 40, offset: 12, window: 24}, fp))
 	f.Add("MnxsaXZlfDB8MTJ8YWJj")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, cursor string) {
 		at, err := decodeCursor(cursor, SectionLive, fp)
-		if err == nil && (at.offset < 0 || at.offset >= MaxWindow || at.beforeID < 0) {
+		if err == nil && (at.offset < 0 || at.offset >= MaxWindow || at.beforeID < 0 ||
+			at.offset > 0 && (at.window <= at.offset || at.window > MaxWindow)) {
 			t.Fatalf("accepted %+v from %q", at, cursor)
 		}
 	})

@@ -10,7 +10,7 @@
 // Query text never reaches the database as syntax: stores quote each analysed token.
 //
 // Ranking. Each section (live now, channels, past broadcasts) is ranked on its own. The
-// store returns the newest documents that match, a window at a time (DefaultWindow); the
+// store returns the newest documents that match, a window at a time (twice the page); the
 // service scores them with BM25F (term frequency per field, weighted title > tags > channel
 // name > body, length-normalised, IDF from cached document frequencies), counts scores
 // within 10 % of each other as equally relevant, and breaks ties by live (channels), viewers

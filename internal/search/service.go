@@ -68,9 +68,16 @@ const (
 	DefaultLimit = 12
 	// MaxLimit caps the page size of a section.
 	MaxLimit = 50
-	// DefaultWindow is how many of the newest matching documents a section ranks. Fetching
-	// a candidate costs a few microseconds; fifty keep a search near a millisecond while
-	// leaving four times a page to choose from.
+	// A section ranks the newest WindowPages × page size matching documents (at least
+	// MinWindow, at most the service's window cap, DefaultWindow unless Options.Window
+	// says otherwise): twice a page leaves the ranking as many documents to pass over as
+	// it shows, while every candidate read costs a few microseconds of database work, the
+	// largest part of a search. Pages of the site (8 or 24 a section) and of the API (12
+	// unless asked) thus read 16–48 rows a section instead of a fixed 50.
+	WindowPages = 2
+	// MinWindow is the smallest window, so that tiny pages still rank among a few pages.
+	MinWindow = 16
+	// DefaultWindow is the default cap on a section's window.
 	DefaultWindow = 50
 	// MaxWindow caps Options.Window.
 	MaxWindow = 1000
@@ -84,7 +91,7 @@ type Options struct {
 	// LiveViewers, when set, returns the current viewers of a live channel (from the live
 	// directory); live hits show it and rank by it. Otherwise peak viewers are used.
 	LiveViewers func(channelID int64) (viewers int, ok bool)
-	// Window overrides DefaultWindow (capped at MaxWindow).
+	// Window overrides DefaultWindow, the cap on a section's window (capped at MaxWindow).
 	Window int
 	// Bus, when set, is watched for live events so autocomplete picks up new broadcasts at
 	// once instead of at the next periodic refresh.
@@ -111,7 +118,7 @@ type Service struct {
 	an      *analysis.Analyzer
 	log     *slog.Logger
 	viewers func(int64) (int, bool)
-	window  int
+	window  int // cap of a section's window
 	bus     bus.Bus
 	refresh time.Duration
 
@@ -198,6 +205,7 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		limit = DefaultLimit
 	}
 	limit = min(limit, MaxLimit)
+	window := s.windowFor(limit)
 
 	terms, err := s.an.Terms(ctx, q.Text)
 	if err != nil {
@@ -248,7 +256,7 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	var todo []int // sections not in the cache
 	keys := make([]string, len(sections))
 	for i, sec := range sections {
-		keys[i] = pageKey(sec, fingerprint, at, limit)
+		keys[i] = pageKey(sec, fingerprint, at, limit, window)
 		var ok bool
 		if pages[i], nexts[i], ok = s.pages.get(keys[i], gen); !ok {
 			todo = append(todo, i)
@@ -260,17 +268,21 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		for j, i := range todo {
 			ms[j] = Match{Section: sections[i], CategoryID: categoryID, Groups: groups, BeforeID: at.beforeID}
 		}
-		if first, err = bs.CandidatesBatch(ctx, ms, s.window); err != nil {
+		w := window
+		if at.offset > 0 && at.window > 0 {
+			w = at.window // as section would fetch it
+		}
+		if first, err = bs.CandidatesBatch(ctx, ms, w); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 	}
 	for j, i := range todo {
 		m := Match{Section: sections[i], CategoryID: categoryID, Groups: groups}
-		var window []Candidate
+		var first1 []Candidate
 		if first != nil {
-			window = first[j]
+			first1 = first[j]
 		}
-		if pages[i], nexts[i], err = s.section(ctx, m, at, limit, window); err != nil {
+		if pages[i], nexts[i], err = s.section(ctx, m, at, limit, window, first1); err != nil {
 			return nil, err
 		}
 		s.pages.put(keys[i], gen, pages[i], nexts[i])
@@ -327,32 +339,45 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 }
 
 // pagePos is where a page starts: offset into the ranking of the window of documents older
-// than beforeID (0: the newest window).
+// than beforeID (0: the newest window), and that window's size when offset is not 0 (the
+// rest of a window is only the same rest when the window is the same size, whatever the
+// page size of the next request).
 type pagePos struct {
 	beforeID int64
 	offset   int
+	window   int
+}
+
+// windowFor returns the window a section ranks for pages of limit documents.
+func (s *Service) windowFor(limit int) int {
+	return min(s.window, max(MinWindow, WindowPages*limit))
 }
 
 // pageKey identifies a ranked page in the cache.
-func pageKey(sec Section, fingerprint string, at pagePos, limit int) string {
+func pageKey(sec Section, fingerprint string, at pagePos, limit, window int) string {
 	return string(sec) + "|" + fingerprint + "|" + strconv.FormatInt(at.beforeID, 10) + "|" +
-		strconv.Itoa(at.offset) + "|" + strconv.Itoa(limit)
+		strconv.Itoa(at.offset) + "|" + strconv.Itoa(at.window) + "|" + strconv.Itoa(limit) +
+		"|" + strconv.Itoa(window)
 }
 
 // section returns one page of a section and where the next page starts (nil at the end).
-// Documents are ranked window by window: the newest s.window matches, then the next older
-// s.window, and so on, so every page costs at most a window or two whatever its depth, and
-// pages never repeat or skip a document. first, when not nil, is the window at at, already
-// fetched.
-func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int, first []Candidate) ([]Candidate, *pagePos, error) {
+// Documents are ranked window by window: the newest window matches, then the next older
+// window, and so on, so every page costs at most a window or two whatever its depth, and
+// pages never repeat or skip a document. A window begun by an earlier page (at.offset > 0)
+// keeps its size; new windows take window. first, when not nil, is the window at at,
+// already fetched.
+func (s *Service) section(ctx context.Context, m Match, at pagePos, limit, window int, first []Candidate) ([]Candidate, *pagePos, error) {
 	var page []Candidate
 	for {
 		m.BeforeID = at.beforeID
+		if at.offset == 0 || at.window <= 0 {
+			at.window = window
+		}
 		cands := first
 		first = nil
 		if cands == nil {
 			var err error
-			if cands, err = s.store.Candidates(ctx, m, s.window); err != nil {
+			if cands, err = s.store.Candidates(ctx, m, at.window); err != nil {
 				return nil, nil, fmt.Errorf("search %s: %w", m.Section, err)
 			}
 		}
@@ -364,7 +389,7 @@ func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int, f
 			page = append(page, cands[at.offset:end]...)
 			at.offset = end
 		}
-		full := len(cands) == s.window
+		full := len(cands) == at.window
 		switch {
 		case at.offset < len(cands) && len(page) == limit:
 			return page, &at, nil // more in this window
@@ -372,7 +397,7 @@ func (s *Service) section(ctx context.Context, m Match, at pagePos, limit int, f
 			return page, nil, nil // this window was the last
 		}
 		// The window is used up and older documents may match: continue with those.
-		at = pagePos{beforeID: minDocID(cands)}
+		at = pagePos{beforeID: minDocID(cands), window: window}
 		if len(page) == limit {
 			return page, &at, nil
 		}
@@ -444,9 +469,16 @@ func queryFingerprint(groups []Group, categoryID int64) string {
 }
 
 func encodeCursor(sec Section, at pagePos, fingerprint string) string {
-	raw := fmt.Sprintf("2|%s|%d|%d|%s", sec, at.beforeID, at.offset, fingerprint)
+	if at.offset == 0 {
+		at.window = 0 // a new window takes the size of the request that begins it
+	}
+	raw := fmt.Sprintf("3|%s|%d|%d|%d|%s", sec, at.beforeID, at.offset, at.window, fingerprint)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
+
+// cursorV2Window is the window of every section before windows followed the page size;
+// cursors of that version (without a window) still continue where they left off.
+const cursorV2Window = 50
 
 func decodeCursor(cursor string, sec Section, fingerprint string) (pagePos, error) {
 	if len(cursor) > 120 {
@@ -457,15 +489,29 @@ func decodeCursor(cursor string, sec Section, fingerprint string) (pagePos, erro
 		return pagePos{}, ErrBadCursor
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 5 || parts[0] != "2" || parts[1] != string(sec) || parts[4] != fingerprint {
+	window, err3 := cursorV2Window, error(nil)
+	switch {
+	case len(parts) == 5 && parts[0] == "2":
+	case len(parts) == 6 && parts[0] == "3":
+		window, err3 = strconv.Atoi(parts[4])
+		parts = append(parts[:4], parts[5])
+	default:
+		return pagePos{}, ErrBadCursor
+	}
+	if parts[1] != string(sec) || parts[4] != fingerprint {
 		return pagePos{}, ErrBadCursor
 	}
 	before, err1 := strconv.ParseInt(parts[2], 10, 64)
 	offset, err2 := strconv.Atoi(parts[3])
-	if err1 != nil || err2 != nil || before < 0 || offset < 0 || offset >= MaxWindow || before == 0 && offset == 0 {
+	if err1 != nil || err2 != nil || err3 != nil || before < 0 || offset < 0 || before == 0 && offset == 0 {
 		return pagePos{}, ErrBadCursor
 	}
-	return pagePos{beforeID: before, offset: offset}, nil
+	if offset == 0 {
+		window = 0
+	} else if window <= offset || window > MaxWindow {
+		return pagePos{}, ErrBadCursor
+	}
+	return pagePos{beforeID: before, offset: offset, window: window}, nil
 }
 
 // Autocomplete returns up to limit suggestions for what the user has typed so far (see
