@@ -40,7 +40,7 @@ func main() {
 		dur      = flag.Duration("duration", 15*time.Second, "length of each measured run")
 		rate     = flag.Float64("rate", 2000, "search requests per second for the fixed-rate run")
 		acRate   = flag.Float64("ac-rate", 2000, "autocomplete requests per second for the fixed-rate run")
-		window   = flag.Int("window", 0, "documents ranked per section (0: the service default)")
+		window   = flag.Int("window", 0, "cap on the documents a section ranks, twice the page size below it (0: the service default, 50)")
 		reindex  = flag.Bool("reindex", false, "rebuild the index even when the database is already filled")
 		profile  = flag.String("cpuprofile", "", "write a CPU profile of the in-process search run to this file")
 		noHTTP   = flag.Bool("no-http", false, "stop after the in-process runs")
