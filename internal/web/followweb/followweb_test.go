@@ -1,169 +1,65 @@
 package followweb_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/alert"
 	"github.com/freelylive/freely/internal/alert/alertweb"
-	"github.com/freelylive/freely/internal/bus/mem"
-	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/follow"
-	"github.com/freelylive/freely/internal/imageproc"
-	"github.com/freelylive/freely/internal/jobs"
-	"github.com/freelylive/freely/internal/live"
-	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store/sqlstore"
-	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
 	"github.com/freelylive/freely/internal/web/followweb"
+	"github.com/freelylive/freely/internal/web/webtest"
 )
 
 // site is the real web front with the alert API and these pages, on one database.
 type site struct {
-	t        *testing.T
-	db       *sqlstore.DB
-	srv      *httptest.Server
-	accounts *account.Service
-	alerts   *alert.Service
-	follows  *follow.Service
-	fan      *alert.FanOut
+	*webtest.Site
+	back    *webtest.Alerts
+	alerts  *alert.Service
+	follows *follow.Service
 }
 
 func newSite(t *testing.T, db *sqlstore.DB, pgURL string) *site {
 	t.Helper()
-	ctx := t.Context()
-	s := &site{t: t, db: db}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b := mem.New(mem.Options{})
-	t.Cleanup(func() { b.Close() })
-	hub := alert.NewHub(b, alert.HubOptions{})
-	if err := hub.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	queue, err := jobs.Open(ctx, jobs.Options{DB: db.SQL(), Dialect: db.Dialect(), PostgresURL: pgURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { queue.Stop(context.Background()) })
-	as := sqlstore.NewAlertStore(db)
-	if s.alerts, err = alert.NewService(alert.Options{Store: as, Jobs: queue, Bus: b}); err != nil {
-		t.Fatal(err)
-	}
-	if s.fan, err = alert.NewFanOut(alert.FanOutOptions{Store: as, Bus: b, MaxRate: -1}); err != nil {
-		t.Fatal(err)
-	}
-	if s.follows, err = follow.NewService(follow.Options{Store: sqlstore.NewFollowStore(db), Channels: db}); err != nil {
-		t.Fatal(err)
-	}
+	back := webtest.NewAlerts(t, db, pgURL, alert.FanOutOptions{MaxRate: -1})
+	s := &site{back: back, alerts: back.Service, follows: back.Follows}
 	mediaURL := func(key string) string { return "/media/" + key }
 	pages, err := followweb.New(followweb.Options{Follows: s.follows, Alerts: s.alerts, Channels: db, ImageURL: mediaURL})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	s.srv = httptest.NewUnstartedServer(nil)
-	base := "http://" + s.srv.Listener.Addr().String()
-	s.accounts = account.NewService(account.Options{
-		Store: db, Mailer: mail.NewSink(), Images: imageproc.New(), BaseURL: base, Logger: logger,
-		PasswordParams: &account.PasswordParams{Memory: 1024, Time: 1, Threads: 1},
-	})
-	channels := channel.NewService(channel.Options{Store: db, Images: imageproc.New(), Logger: logger})
-	w, err := web.New(web.Options{
-		Accounts:  s.accounts,
-		Channels:  channels,
-		Logger:    logger,
-		BaseURL:   base,
-		SecretKey: []byte("0123456789abcdef0123456789abcdef"),
-		Extensions: []web.Extension{
-			alertweb.Extension(alertweb.Options{Follows: s.follows, Alerts: s.alerts, Hub: hub, Channels: db, MediaURL: mediaURL}),
+	s.Site = webtest.New(t, db, func(*webtest.Site) []web.Extension {
+		return []web.Extension{
+			alertweb.Extension(alertweb.Options{Follows: s.follows, Alerts: s.alerts, Hub: back.Hub, Channels: db, MediaURL: mediaURL}),
 			pages.Extension(),
-		},
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv.Config.Handler = w
-	s.srv.Start()
-	t.Cleanup(func() { s.srv.Close(); w.Close() })
 	return s
 }
 
-// viewer is a browser: its session cookie (none when anonymous) and the pages' CSRF token.
+// viewer is a browser: its session (none when anonymous) and the pages' CSRF token.
 type viewer struct {
-	s      *site
-	user   *account.User
-	cookie *http.Cookie
-	csrf   string
+	*webtest.Client
+	user *account.User
+	csrf string
 }
 
-var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
-
 func (s *site) logIn(email, nickname, handle string) *viewer {
-	t := s.t
-	ctx := t.Context()
-	hash, err := s.accounts.HashPassword("correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := s.accounts.ImportUser(ctx, account.SignUpInput{Email: email, Nickname: nickname, Handle: handle}, hash, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, _, err := s.accounts.LogIn(ctx, email, "correct horse battery", account.SessionMeta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := &viewer{s: s, user: u, cookie: &http.Cookie{Name: "freely_session", Value: token}}
-	code, body := v.get("/")
-	m := csrfMeta.FindStringSubmatch(body)
-	if code != http.StatusOK || m == nil {
-		t.Fatalf("home page: %d, no csrf token", code)
-	}
-	v.csrf = m[1]
+	u, _ := s.User(account.SignUpInput{Email: email, Nickname: nickname, Handle: handle}, true)
+	v := &viewer{Client: s.LoggedIn(u), user: u}
+	v.csrf = v.CSRF("/")
 	return v
 }
 
-// client does not follow redirects: the tests check where a form sends the browser.
-// It uses its own transport: httptest's Close empties http.DefaultTransport's idle pool,
-// which would break requests of tests running in parallel.
-var client = &http.Client{
-	Transport:     &http.Transport{},
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
-func (v *viewer) send(req *http.Request) (int, string, http.Header) {
-	t := v.s.t
-	if v.cookie != nil {
-		req.AddCookie(v.cookie)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data), resp.Header
-}
-
 func (v *viewer) get(path string) (int, string) {
-	req, err := http.NewRequest(http.MethodGet, v.s.srv.URL+path, nil)
-	if err != nil {
-		v.s.t.Fatal(err)
-	}
-	code, body, _ := v.send(req)
-	return code, body
+	r := v.Get(path)
+	return r.Status, r.Body
 }
 
 // post sends a URL-encoded form as a page without JavaScript does; withCSRF adds the token.
@@ -171,83 +67,37 @@ func (v *viewer) post(path string, form url.Values, withCSRF bool) (int, string,
 	if withCSRF && v.csrf != "" {
 		form.Set("csrf_token", v.csrf)
 	}
-	req, err := http.NewRequest(http.MethodPost, v.s.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		v.s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return v.send(req)
+	r := v.Post(path, form)
+	return r.Status, r.Body, r.Header
 }
 
 // api sends a JSON request with the CSRF header, as follow.js does.
 func (v *viewer) api(method, path string) (int, string) {
-	req, err := http.NewRequest(method, v.s.srv.URL+path, strings.NewReader("{}"))
-	if err != nil {
-		v.s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", v.csrf)
-	code, body, _ := v.send(req)
-	return code, body
+	r := v.JSON(method, path, "{}", v.csrf)
+	return r.Status, r.Body
 }
 
-func (s *site) followers(handle string) int64 {
-	s.t.Helper()
-	ch, err := s.db.ChannelByHandle(s.t.Context(), handle)
+func (s *site) followers(t *testing.T, handle string) int64 {
+	t.Helper()
+	ch, err := s.DB.ChannelByHandle(t.Context(), handle)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
-	n, err := s.follows.FollowerCount(s.t.Context(), ch.ID)
+	n, err := s.follows.FollowerCount(t.Context(), ch.ID)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return n
 }
 
-// goLive opens a live session of handle through the alert hook and runs its fan-out, as the
-// platform does; it returns the alert (event) id.
-func (s *site) goLive(handle, title string) int64 {
-	t := s.t
-	ctx := t.Context()
-	ch, err := s.db.ChannelByHandle(ctx, handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := &live.Session{ChannelID: ch.ID, Title: title, StartedAt: time.Now(), LastSeenAt: time.Now()}
-	if err := sqlstore.NewLiveStore(s.db).OpenSession(ctx, sess, s.alerts.OnLiveOpen); err != nil {
-		t.Fatal(err)
-	}
-	var eventID int64
-	if err := s.db.Bun().NewRaw(`SELECT id FROM alert_events WHERE source_id = ?`, sess.ID).Scan(ctx, &eventID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.fan.Run(ctx, eventID); err != nil {
-		t.Fatal(err)
-	}
-	return eventID
-}
-
-func eachDatabase(t *testing.T, fn func(t *testing.T, db *sqlstore.DB, pgURL string)) {
-	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, sqltest.SQLite(t), "") })
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		u := sqltest.PostgresURL(t)
-		db, err := sqlstore.Open(t.Context(), sqlstore.Options{URL: u, MaxOpenConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		fn(t, db, u)
-	})
-}
-
 func TestFollowButton(t *testing.T) {
 	t.Parallel()
-	eachDatabase(t, func(t *testing.T, db *sqlstore.DB, pgURL string) {
+	webtest.EachDatabase(t, func(t *testing.T, db *sqlstore.DB, pgURL string) {
+		t.Parallel()
 		s := newSite(t, db, pgURL)
 		streamer := s.logIn("streamer@example.test", "스트리머", "streamer")
 		fan := s.logIn("fan@example.test", "팬클럽", "fan_page")
-		anon := &viewer{s: s}
+		anon := &viewer{Client: s.Anon()}
 
 		// Anonymous: the count and a log-in link, no form.
 		code, body := anon.get("/c/streamer")
@@ -267,7 +117,7 @@ func TestFollowButton(t *testing.T) {
 		if code, _, _ := fan.post("/c/streamer/follow", url.Values{"follow": {"1"}}, false); code != http.StatusForbidden {
 			t.Errorf("follow form without CSRF token: %d", code)
 		}
-		if n := s.followers("streamer"); n != 0 {
+		if n := s.followers(t, "streamer"); n != 0 {
 			t.Fatalf("followers after refused follows: %d", n)
 		}
 		// With it, twice: one follow, back to the channel page.
@@ -277,7 +127,7 @@ func TestFollowButton(t *testing.T) {
 				t.Fatalf("follow form: %d → %q", code, h.Get("Location"))
 			}
 		}
-		if n := s.followers("streamer"); n != 1 {
+		if n := s.followers(t, "streamer"); n != 1 {
 			t.Fatalf("followers after following twice: %d", n)
 		}
 		_, body = fan.get("/c/streamer")
@@ -313,7 +163,7 @@ func TestFollowButton(t *testing.T) {
 		if code, _, _ := fan.post("/c/streamer/follow", url.Values{"follow": {"0"}}, true); code != http.StatusSeeOther {
 			t.Errorf("unfollow form: %d", code)
 		}
-		if n := s.followers("streamer"); n != 0 {
+		if n := s.followers(t, "streamer"); n != 0 {
 			t.Errorf("followers after unfollowing: %d", n)
 		}
 		// English pages get English labels.
@@ -325,13 +175,14 @@ func TestFollowButton(t *testing.T) {
 
 func TestFollowedPanelAndAlerts(t *testing.T) {
 	t.Parallel()
-	eachDatabase(t, func(t *testing.T, db *sqlstore.DB, pgURL string) {
+	webtest.EachDatabase(t, func(t *testing.T, db *sqlstore.DB, pgURL string) {
+		t.Parallel()
 		s := newSite(t, db, pgURL)
 		s.logIn("quiet@example.test", "조용한채널", "quiet_one")
 		s.logIn("loud@example.test", "시끄러운", "loud_one")
 		fan := s.logIn("fan@example.test", "팬클럽", "fan_page")
 		other := s.logIn("other@example.test", "다른사람", "other_page")
-		anon := &viewer{s: s}
+		anon := &viewer{Client: s.Anon()}
 
 		// Before following anything: the panel's empty state, the bell without a count.
 		_, body := fan.get("/")
@@ -347,7 +198,7 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 				t.Fatalf("follow %s: %d %s", h, code, body)
 			}
 		}
-		eventID := s.goLive("loud_one", `<img src=x onerror=alert(1)> 첫 방송`)
+		eventID := s.back.GoLive(t, "loud_one", `<img src=x onerror=alert(1)> 첫 방송`)
 
 		_, body = fan.get("/")
 		panel := excerpt(body, "data-followed-panel")
@@ -413,7 +264,7 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 		if code, body := other.api(http.MethodPut, "/api/v1/follows/quiet_one"); code != 200 {
 			t.Fatalf("other follows quiet: %d %s", code, body)
 		}
-		s.goLive("quiet_one", "조용한 방송")
+		s.back.GoLive(t, "quiet_one", "조용한 방송")
 		if code, _, _ := other.post("/alerts/read-all", url.Values{}, true); code != http.StatusSeeOther {
 			t.Errorf("other's read-all: %d", code)
 		}
