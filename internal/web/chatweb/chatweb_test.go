@@ -3,11 +3,7 @@ package chatweb_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -22,170 +18,49 @@ import (
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/chat"
 	"github.com/freelylive/freely/internal/follow"
-	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
 	"github.com/freelylive/freely/internal/web/chatweb"
+	"github.com/freelylive/freely/internal/web/webtest"
 )
 
 // site is the web front with the chat extension on a real, migrated database, a real chat
 // hub and an in-process bus, served by httptest.
 type site struct {
-	t        *testing.T
-	db       *sqlstore.DB
-	accounts *account.Service
-	channels *channel.Service
-	follows  *follow.Service
-	hub      *chat.Hub
-	srv      *httptest.Server
+	*webtest.Site
+	follows *follow.Service
+	hub     *chat.Hub
 }
-
-const password = "correct horse battery"
 
 func newSite(t *testing.T) *site {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := sqltest.SQLite(t)
-	b := mem.New(mem.Options{})
-	t.Cleanup(func() { b.Close() })
-	accounts := account.NewService(account.Options{
-		Store: db, Mailer: mail.NewLogMailer(logger), BaseURL: "http://example.test",
-		PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger,
+	s := &site{}
+	s.Site = webtest.New(t, db, func(ws *webtest.Site) []web.Extension {
+		b := mem.New(mem.Options{})
+		t.Cleanup(func() { b.Close() })
+		var err error
+		if s.follows, err = follow.NewService(follow.Options{Store: sqlstore.NewFollowStore(db), Channels: db}); err != nil {
+			t.Fatal(err)
+		}
+		s.hub, err = chat.NewHub(chat.Options{Store: sqlstore.NewChatStore(db), Bus: b, Channels: db, Users: db, Follows: s.follows, Logger: ws.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.hub.Close(context.Background()) })
+		cw, err := chatweb.New(chatweb.Options{Hub: s.hub, Channels: ws.Channels, Users: db, Logger: ws.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []web.Extension{cw.Extension()}
 	})
-	channels := channel.NewService(channel.Options{Store: db, Logger: logger})
-	follows, err := follow.NewService(follow.Options{Store: sqlstore.NewFollowStore(db), Channels: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := chat.NewHub(chat.Options{Store: sqlstore.NewChatStore(db), Bus: b, Channels: db, Users: db, Follows: follows, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close(context.Background()) })
-	cw, err := chatweb.New(chatweb.Options{Hub: hub, Channels: channels, Users: db, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := web.New(web.Options{
-		Accounts: accounts, Channels: channels, Logger: logger, BaseURL: "http://example.test",
-		SecretKey: []byte("a test secret key that is long enough"), Extensions: []web.Extension{cw.Extension()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.Close)
-	srv := httptest.NewServer(ws)
-	t.Cleanup(srv.Close)
-	return &site{t: t, db: db, accounts: accounts, channels: channels, follows: follows, hub: hub, srv: srv}
+	return s
 }
 
 // user creates a user with a channel (handle = nickname's channel).
 func (s *site) user(handle, nick string, verified bool) (*account.User, *channel.Channel) {
-	s.t.Helper()
-	ctx := context.Background()
-	hash, err := s.accounts.HashPassword(password)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	var at time.Time
-	if verified {
-		at = time.Now()
-	}
-	u, err := s.accounts.ImportUser(ctx, account.SignUpInput{
-		Email: handle + "@example.com", Password: password, Nickname: nick, Handle: handle,
-	}, hash, at)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ch, err := s.channels.ByOwner(ctx, u.ID)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return u, ch
-}
-
-type client struct {
-	t     *testing.T
-	s     *site
-	http  *http.Client
-	token string
-}
-
-func (s *site) anon() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: s.t, s: s, http: &http.Client{Jar: jar, Transport: s.srv.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
-
-func (s *site) loggedIn(u *account.User) *client {
-	s.t.Helper()
-	token, _, _, err := s.accounts.LogIn(context.Background(), u.Email, password, account.SessionMeta{})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	c := s.anon()
-	c.token = token
-	base, _ := url.Parse(s.srv.URL)
-	c.http.Jar.SetCookies(base, []*http.Cookie{{Name: "freely_session", Value: token, Path: "/"}})
-	return c
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (c *client) do(req *http.Request) response {
-	c.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, string(b)}
-}
-
-func (c *client) get(path string) response {
-	c.t.Helper()
-	req, _ := http.NewRequest("GET", c.s.srv.URL+path, nil)
-	return c.do(req)
-}
-
-var csrfRE = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"`)
-
-// post sends a form with the CSRF token of a page the client can see (its own profile page
-// works for every logged-in user).
-func (c *client) post(path string, form url.Values) response {
-	c.t.Helper()
-	m := csrfRE.FindStringSubmatch(c.get("/").body)
-	if m == nil {
-		c.t.Fatal("no CSRF token on the home page")
-	}
-	form.Set("csrf_token", m[1]+m[2])
-	req, _ := http.NewRequest("POST", c.s.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.s.srv.URL)
-	return c.do(req)
-}
-
-func (r response) want(t *testing.T, status int, parts ...string) response {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body:\n%.2000s", r.status, status, r.body)
-	}
-	for _, p := range parts {
-		if !strings.Contains(r.body, p) {
-			t.Errorf("response does not contain %q; body:\n%.3000s", p, r.body)
-		}
-	}
-	return r
+	return s.User(account.SignUpInput{Email: handle + "@example.com", Nickname: nick, Handle: handle}, verified)
 }
 
 func TestDashboardOnlyForOwner(t *testing.T) {
@@ -195,20 +70,20 @@ func TestDashboardOnlyForOwner(t *testing.T) {
 	other, _ := s.user("other_one", "다른사람", true)
 
 	// Anonymous visitors are sent to log in.
-	r := s.anon().get("/dashboard/chat")
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
-		t.Fatalf("anonymous dashboard: %d %q", r.status, r.header.Get("Location"))
+	r := s.Anon().Get("/dashboard/chat")
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Fatalf("anonymous dashboard: %d %q", r.Status, r.Header.Get("Location"))
 	}
 	// The owner sees their channel's settings.
-	s.loggedIn(owner).get("/dashboard/chat").want(t, http.StatusOK, "@"+ch.Handle, `action="/dashboard/chat/filter"`,
+	s.LoggedIn(owner).Get("/dashboard/chat").Want(t, http.StatusOK, "@"+ch.Handle, `action="/dashboard/chat/filter"`,
 		`action="/dashboard/chat/managers"`, `id="audit"`)
 	// Another user asking for the owner's channel is refused, and sees none of it.
-	r = s.loggedIn(other).get("/dashboard/chat?c="+ch.Handle).want(t, http.StatusForbidden)
-	if strings.Contains(r.body, `action="/dashboard/chat/filter"`) {
+	r = s.LoggedIn(other).Get("/dashboard/chat?c="+ch.Handle).Want(t, http.StatusForbidden)
+	if strings.Contains(r.Body, `action="/dashboard/chat/filter"`) {
 		t.Error("a refused dashboard still shows the filter form")
 	}
 	// Their own dashboard is their own channel's.
-	s.loggedIn(other).get("/dashboard/chat").want(t, http.StatusOK, "@other_one")
+	s.LoggedIn(other).Get("/dashboard/chat").Want(t, http.StatusOK, "@other_one")
 }
 
 func TestManagerCannotReachOwnerSettings(t *testing.T) {
@@ -219,19 +94,19 @@ func TestManagerCannotReachOwnerSettings(t *testing.T) {
 	mgr, _ := s.user("mgr_two", "매니저둘", true)
 	viewer, _ := s.user("viewer_two", "시청자둘", true)
 
-	oc := s.loggedIn(owner)
-	oc.post("/dashboard/chat/managers", url.Values{"name": {"매니저둘"}}).want(t, http.StatusSeeOther)
-	oc.get("/dashboard/chat").want(t, http.StatusOK, "매니저둘", "매니저 임명")
+	oc := s.LoggedIn(owner)
+	oc.Submit("/dashboard/chat/managers", url.Values{"name": {"매니저둘"}}).Want(t, http.StatusSeeOther)
+	oc.Get("/dashboard/chat").Want(t, http.StatusOK, "매니저둘", "매니저 임명")
 	perms, err := s.hub.Permissions(ctx, mgr, ch.ID)
 	if err != nil || !perms.CanModerate || perms.CanManage {
 		t.Fatalf("manager permissions %+v, %v", perms, err)
 	}
 
-	mc := s.loggedIn(mgr)
-	mc.get("/dashboard/chat?c="+ch.Handle).want(t, http.StatusForbidden)
-	mc.post("/dashboard/chat/filter", url.Values{"c": {ch.Handle}, "mode": {"off"}, "words": {"바보"}}).want(t, http.StatusForbidden)
-	mc.post("/dashboard/chat/managers", url.Values{"c": {ch.Handle}, "name": {"시청자둘"}}).want(t, http.StatusForbidden)
-	mc.post("/dashboard/chat/managers/dismiss", url.Values{"c": {ch.Handle}, "user": {itoa(mgr.ID)}}).want(t, http.StatusForbidden)
+	mc := s.LoggedIn(mgr)
+	mc.Get("/dashboard/chat?c="+ch.Handle).Want(t, http.StatusForbidden)
+	mc.Submit("/dashboard/chat/filter", url.Values{"c": {ch.Handle}, "mode": {"off"}, "words": {"바보"}}).Want(t, http.StatusForbidden)
+	mc.Submit("/dashboard/chat/managers", url.Values{"c": {ch.Handle}, "name": {"시청자둘"}}).Want(t, http.StatusForbidden)
+	mc.Submit("/dashboard/chat/managers/dismiss", url.Values{"c": {ch.Handle}, "user": {itoa(mgr.ID)}}).Want(t, http.StatusForbidden)
 	settings, err := s.hub.Settings(ctx, owner, ch.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -244,12 +119,12 @@ func TestManagerCannotReachOwnerSettings(t *testing.T) {
 	}
 
 	// The owner changes the filter and dismisses the manager; both show in the audit log.
-	oc.post("/dashboard/chat/filter", url.Values{"mode": {"block"}, "words": {"바보\n멍청이"}}).want(t, http.StatusSeeOther)
-	oc.post("/dashboard/chat/managers/dismiss", url.Values{"user": {itoa(mgr.ID)}}).want(t, http.StatusSeeOther)
-	oc.get("/dashboard/chat").want(t, http.StatusOK, "멍청이", `value="block" checked`, "매니저 해임", "필터 변경")
+	oc.Submit("/dashboard/chat/filter", url.Values{"mode": {"block"}, "words": {"바보\n멍청이"}}).Want(t, http.StatusSeeOther)
+	oc.Submit("/dashboard/chat/managers/dismiss", url.Values{"user": {itoa(mgr.ID)}}).Want(t, http.StatusSeeOther)
+	oc.Get("/dashboard/chat").Want(t, http.StatusOK, "멍청이", `value="block" checked`, "매니저 해임", "필터 변경")
 	// Bad input is refused and changes nothing.
-	oc.post("/dashboard/chat/filter", url.Values{"mode": {"loud"}, "words": {"x"}}).want(t, http.StatusUnprocessableEntity)
-	oc.post("/dashboard/chat/managers/dismiss", url.Values{"user": {"abc"}}).want(t, http.StatusBadRequest)
+	oc.Submit("/dashboard/chat/filter", url.Values{"mode": {"loud"}, "words": {"x"}}).Want(t, http.StatusUnprocessableEntity)
+	oc.Submit("/dashboard/chat/managers/dismiss", url.Values{"user": {"abc"}}).Want(t, http.StatusBadRequest)
 	if st, _ := s.hub.Settings(ctx, owner, ch.ID); st.FilterMode != "block" {
 		t.Errorf("filter after bad input: %q", st.FilterMode)
 	}
@@ -267,10 +142,10 @@ func TestPagesEscapeUserText(t *testing.T) {
 	evil, _ := s.user("evil_three", "악당셋", true)
 
 	// The message goes through the real socket, as a browser sends it.
-	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
-	ec := s.loggedIn(evil)
+	wsURL := "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+	ec := s.LoggedIn(evil)
 	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-		HTTPClient: ec.http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+		HTTPClient: ec.HTTP, HTTPHeader: http.Header{"Origin": {s.Server.URL}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +165,7 @@ func TestPagesEscapeUserText(t *testing.T) {
 	var body string
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		body = s.loggedIn(owner).get("/dashboard/chat?user="+url.QueryEscape(evil.Nickname)).want(t, http.StatusOK).body
+		body = s.LoggedIn(owner).Get("/dashboard/chat?user="+url.QueryEscape(evil.Nickname)).Want(t, http.StatusOK).Body
 		if strings.Contains(body, "&lt;script&gt;") || time.Now().After(deadline) {
 			break
 		}
@@ -308,7 +183,7 @@ func TestPagesEscapeUserText(t *testing.T) {
 	}
 	// The channel page (the panel) renders no user text on the server at all, and carries
 	// the socket path for its script.
-	s.anon().get("/c/"+ch.Handle).want(t, http.StatusOK, `data-socket="/api/v1/chat/`+ch.Handle+`/ws"`, "로그인하고 채팅에 참여하세요")
+	s.Anon().Get("/c/"+ch.Handle).Want(t, http.StatusOK, `data-socket="/api/v1/chat/`+ch.Handle+`/ws"`, "로그인하고 채팅에 참여하세요")
 }
 
 // TestSocketIdentityAndOrigin: the socket takes the user from the session cookie and refuses
@@ -319,17 +194,17 @@ func TestSocketIdentityAndOrigin(t *testing.T) {
 	ctx := context.Background()
 	_, ch := s.user("owner_four", "방장넷", true)
 	viewer, _ := s.user("viewer_four", "시청자넷", true)
-	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+	wsURL := "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
 
-	vc := s.loggedIn(viewer)
+	vc := s.LoggedIn(viewer)
 	_, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-		HTTPClient: vc.http, HTTPHeader: http.Header{"Origin": {"https://evil.example"}},
+		HTTPClient: vc.HTTP, HTTPHeader: http.Header{"Origin": {"https://evil.example"}},
 	})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: err %v, resp %v", err, resp)
 	}
 	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-		HTTPClient: vc.http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+		HTTPClient: vc.HTTP, HTTPHeader: http.Header{"Origin": {s.Server.URL}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -343,8 +218,8 @@ func TestSocketIdentityAndOrigin(t *testing.T) {
 		t.Error("the state event carries an e-mail address")
 	}
 	// An unknown channel is reported inside the socket and closed with 4004.
-	bad, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.srv.URL, "http")+"/api/v1/chat/nobody_here/ws",
-		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {s.srv.URL}}})
+	bad, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.Server.URL, "http")+"/api/v1/chat/nobody_here/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {s.Server.URL}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,10 +244,10 @@ func TestSocketMinFollowAge(t *testing.T) {
 	ctx := context.Background()
 	owner, ch := s.user("owner_six", "방장여섯", true)
 	viewer, _ := s.user("viewer_six", "시청자여섯", true)
-	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
+	wsURL := "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/api/v1/chat/" + ch.Handle + "/ws"
 	dial := func(u *account.User) *websocket.Conn {
 		conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-			HTTPClient: s.loggedIn(u).http, HTTPHeader: http.Header{"Origin": {s.srv.URL}},
+			HTTPClient: s.LoggedIn(u).HTTP, HTTPHeader: http.Header{"Origin": {s.Server.URL}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -441,22 +316,22 @@ func TestPanelShowsControlsByRole(t *testing.T) {
 	unverified, _ := s.user("new_five", "새사람다섯", false)
 	page := "/c/" + ch.Handle
 
-	s.loggedIn(owner).get(page).want(t, http.StatusOK, `data-moderator="true"`, "data-mod-toggle", "data-modbar",
+	s.LoggedIn(owner).Get(page).Want(t, http.StatusOK, `data-moderator="true"`, "data-mod-toggle", "data-modbar",
 		`href="/dashboard/chat?c=`+ch.Handle+`"`, "data-composer",
 		"최소 팔로우 기간", `<option value="600">10분</option>`, `<option value="604800">7일</option>`)
-	r := s.loggedIn(viewer).get(page).want(t, http.StatusOK, `data-moderator="false"`, "data-composer",
+	r := s.LoggedIn(viewer).Get(page).Want(t, http.StatusOK, `data-moderator="false"`, "data-composer",
 		`data-t-followers-min="팔로워 전용 · 팔로우 {d} 이상"`, `data-t-dur-m="{n}분"`)
 	for _, hidden := range []string{"data-mod-toggle", "data-modbar", "/dashboard/chat?c=", "data-mod-min-follow"} {
-		if strings.Contains(r.body, hidden) {
+		if strings.Contains(r.Body, hidden) {
 			t.Errorf("an ordinary viewer's panel contains %q", hidden)
 		}
 	}
-	r = s.loggedIn(unverified).get(page).want(t, http.StatusOK, "이메일 인증을 마치면 채팅할 수 있어요.")
-	if strings.Contains(r.body, "data-composer") {
+	r = s.LoggedIn(unverified).Get(page).Want(t, http.StatusOK, "이메일 인증을 마치면 채팅할 수 있어요.")
+	if strings.Contains(r.Body, "data-composer") {
 		t.Error("an unverified user's panel has a composer")
 	}
-	r = s.anon().get(page).want(t, http.StatusOK, `href="/login?next=/c/`+ch.Handle+`"`)
-	if strings.Contains(r.body, "data-composer") || strings.Contains(r.body, "data-mod-toggle") {
+	r = s.Anon().Get(page).Want(t, http.StatusOK, `href="/login?next=/c/`+ch.Handle+`"`)
+	if strings.Contains(r.Body, "data-composer") || strings.Contains(r.Body, "data-mod-toggle") {
 		t.Error("a visitor's panel has a composer or moderation controls")
 	}
 }
@@ -482,26 +357,26 @@ func TestChatLogSearchPages(t *testing.T) {
 	}
 	msgs = append(msgs, chat.Message{ID: 2_000_000, ChannelID: ch.ID, UserID: other.ID, Nickname: other.Nickname,
 		Text: "다른 사람 메시지", SentAt: start})
-	if err := sqlstore.NewChatStore(s.db).SaveMessages(ctx, msgs); err != nil {
+	if err := sqlstore.NewChatStore(s.DB).SaveMessages(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
 
-	oc := s.loggedIn(owner)
-	first := oc.get("/dashboard/chat?user="+url.QueryEscape("수다쟁이")).want(t, http.StatusOK, "메시지 번호 69", "메시지 번호 20")
-	if strings.Contains(first.body, "메시지 번호 19<") || strings.Contains(first.body, "다른 사람 메시지") {
+	oc := s.LoggedIn(owner)
+	first := oc.Get("/dashboard/chat?user="+url.QueryEscape("수다쟁이")).Want(t, http.StatusOK, "메시지 번호 69", "메시지 번호 20")
+	if strings.Contains(first.Body, "메시지 번호 19<") || strings.Contains(first.Body, "다른 사람 메시지") {
 		t.Error("the first page holds more than the newest fifty of that user")
 	}
-	next := regexp.MustCompile(`href="(/dashboard/chat\?[^"]*before=\d+[^"]*)#log"`).FindStringSubmatch(first.body)
+	next := regexp.MustCompile(`href="(/dashboard/chat\?[^"]*before=\d+[^"]*)#log"`).FindStringSubmatch(first.Body)
 	if next == nil {
 		t.Fatal("no link to older messages")
 	}
-	second := oc.get(strings.ReplaceAll(next[1], "&amp;", "&")).want(t, http.StatusOK, "메시지 번호 19", "메시지 번호 0<")
-	if strings.Contains(second.body, "메시지 번호 20<") {
+	second := oc.Get(strings.ReplaceAll(next[1], "&amp;", "&")).Want(t, http.StatusOK, "메시지 번호 19", "메시지 번호 0<")
+	if strings.Contains(second.Body, "메시지 번호 20<") {
 		t.Error("the second page repeats the first")
 	}
 	// By channel handle too; an unknown name says so.
-	oc.get("/dashboard/chat?user=%40talker_six").want(t, http.StatusOK, "메시지 번호 69")
-	oc.get("/dashboard/chat?user=nobody_at_all").want(t, http.StatusOK, "그런 사용자를 찾을 수 없어요.")
+	oc.Get("/dashboard/chat?user=%40talker_six").Want(t, http.StatusOK, "메시지 번호 69")
+	oc.Get("/dashboard/chat?user=nobody_at_all").Want(t, http.StatusOK, "그런 사용자를 찾을 수 없어요.")
 	// Anyone else searching the owner's channel is refused.
-	s.loggedIn(other).get("/dashboard/chat?c="+ch.Handle+"&user="+url.QueryEscape("수다쟁이")).want(t, http.StatusForbidden)
+	s.LoggedIn(other).Get("/dashboard/chat?c="+ch.Handle+"&user="+url.QueryEscape("수다쟁이")).Want(t, http.StatusForbidden)
 }
