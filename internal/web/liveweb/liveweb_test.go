@@ -11,23 +11,24 @@ import (
 
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/web/liveweb"
+	"github.com/freelylive/freely/internal/web/webtest"
 )
 
 func TestDashboardRequiresLogin(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	resp := s.anon().get("/dashboard")
-	if resp.status != http.StatusSeeOther && resp.status != http.StatusFound {
-		t.Fatalf("anonymous GET /dashboard: status %d, want a redirect to log in", resp.status)
+	resp := s.Anon().Get("/dashboard")
+	if resp.Status != http.StatusSeeOther && resp.Status != http.StatusFound {
+		t.Fatalf("anonymous GET /dashboard: status %d, want a redirect to log in", resp.Status)
 	}
-	if loc := resp.header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/login") {
 		t.Fatalf("anonymous GET /dashboard redirects to %q, want /login", loc)
 	}
 	// State-changing routes send anonymous visitors to log in before looking at the form.
 	for _, path := range []string{"/dashboard/stream-info", "/dashboard/stream-key"} {
-		r := s.anon().post(path, url.Values{"title": {"x"}, "confirm": {"yes"}})
-		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
-			t.Errorf("anonymous POST %s: status %d to %q, want 303 to /login", path, r.status, r.header.Get("Location"))
+		r := s.Anon().Post(path, url.Values{"title": {"x"}, "confirm": {"yes"}})
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("anonymous POST %s: status %d to %q, want 303 to /login", path, r.Status, r.Header.Get("Location"))
 		}
 	}
 }
@@ -36,20 +37,20 @@ func TestDashboardShowsOBSSettingsAndKeyOnlyToVerifiedOwner(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	u, ch := s.streamer("caster_one", true)
-	page := s.loggedIn(u).get("/dashboard").wantStatus(t, http.StatusOK)
-	page.wantContains(t, ch.StreamKey, testRTMPURL, "사용자 지정...", "CBR", "veryfast", "NVENC",
+	page := s.LoggedIn(u).Get("/dashboard").WantStatus(t, http.StatusOK)
+	page.WantContains(t, ch.StreamKey, testRTMPURL, "사용자 지정...", "CBR", "veryfast", "NVENC",
 		`action="/dashboard/stream-key"`, `action="/dashboard/stream-info"`, `type="password"`)
-	if page.header.Get("Cache-Control") != "private, no-cache" {
-		t.Errorf("dashboard Cache-Control = %q", page.header.Get("Cache-Control"))
+	if page.Header.Get("Cache-Control") != "private, no-cache" {
+		t.Errorf("dashboard Cache-Control = %q", page.Header.Get("Cache-Control"))
 	}
 
 	// An unverified account sees the settings but not the key, and cannot save.
 	v, vch := s.streamer("unverified_one", false)
-	s.loggedIn(v).get("/dashboard").wantStatus(t, http.StatusOK).
-		wantContains(t, testRTMPURL, "이메일 인증").wantNotContains(t, vch.StreamKey)
-	uc := s.loggedIn(v)
-	token := uc.csrf("/dashboard")
-	uc.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
+	s.LoggedIn(v).Get("/dashboard").WantStatus(t, http.StatusOK).
+		WantContains(t, testRTMPURL, "이메일 인증").WantNotContains(t, vch.StreamKey)
+	uc := s.LoggedIn(v)
+	token := uc.FormCSRF("/dashboard")
+	uc.Post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).WantStatus(t, http.StatusForbidden)
 	if s.streamKey(v.ID) != vch.StreamKey {
 		t.Error("an unverified account regenerated its key")
 	}
@@ -61,13 +62,13 @@ func TestStreamKeyNeverOnPublicPagesOrJSON(t *testing.T) {
 	u, ch := s.streamer("secret_keeper", true)
 	check := func(when string) {
 		t.Helper()
-		for _, c := range []*client{s.anon(), s.loggedIn(u)} {
+		for _, c := range []*webtest.Client{s.Anon(), s.LoggedIn(u)} {
 			for _, path := range []string{"/", "/c/secret_keeper", "/api/v1/channels/secret_keeper", "/api/v1/channels/secret_keeper/live"} {
-				r := c.get(path).wantStatus(t, http.StatusOK)
-				if strings.Contains(r.body, ch.StreamKey) || strings.Contains(r.body, "live_") && strings.Contains(r.body, ch.StreamKey[5:20]) {
+				r := c.Get(path).WantStatus(t, http.StatusOK)
+				if strings.Contains(r.Body, ch.StreamKey) || strings.Contains(r.Body, "live_") && strings.Contains(r.Body, ch.StreamKey[5:20]) {
 					t.Errorf("%s: GET %s shows the stream key", when, path)
 				}
-				if strings.Contains(r.body, u.Email) {
+				if strings.Contains(r.Body, u.Email) {
 					t.Errorf("%s: GET %s shows the owner's e-mail", when, path)
 				}
 			}
@@ -87,27 +88,27 @@ func TestRegenerateStreamKeyNeedsCSRFAndConfirmation(t *testing.T) {
 	t.Parallel()
 	eachSite(t, func(t *testing.T, s *site) {
 		u, ch := s.streamer("rotator", true)
-		c := s.loggedIn(u)
-		token := c.csrf("/dashboard")
+		c := s.LoggedIn(u)
+		token := c.FormCSRF("/dashboard")
 
-		c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
-		c.post("/dashboard/stream-key", url.Values{"confirm": {"yes"}, "csrf_token": {"forged" + token}}).wantStatus(t, http.StatusForbidden)
+		c.Post("/dashboard/stream-key", url.Values{"confirm": {"yes"}}).WantStatus(t, http.StatusForbidden)
+		c.Post("/dashboard/stream-key", url.Values{"confirm": {"yes"}, "csrf_token": {"forged" + token}}).WantStatus(t, http.StatusForbidden)
 		// A request from another site is refused even with a token.
-		req, _ := http.NewRequest("POST", s.srv.URL+"/dashboard/stream-key",
+		req, _ := http.NewRequest("POST", s.Server.URL+"/dashboard/stream-key",
 			strings.NewReader(url.Values{"confirm": {"yes"}, "csrf_token": {token}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		req.Header.Set("Origin", "https://evil.example")
-		if r := c.do(req); r.status != http.StatusForbidden {
-			t.Errorf("cross-site POST: status %d, want 403", r.status)
+		if r := c.Do(req); r.Status != http.StatusForbidden {
+			t.Errorf("cross-site POST: status %d, want 403", r.Status)
 		}
-		c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
+		c.Post("/dashboard/stream-key", url.Values{"csrf_token": {token}}).WantStatus(t, http.StatusBadRequest)
 		if got := s.streamKey(u.ID); got != ch.StreamKey {
 			t.Fatal("a refused request changed the stream key")
 		}
 
-		r := c.post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
-		if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=key") {
+		r := c.Post("/dashboard/stream-key", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).WantStatus(t, http.StatusSeeOther)
+		if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=key") {
 			t.Errorf("redirect to %q", loc)
 		}
 		fresh := s.streamKey(u.ID)
@@ -117,7 +118,7 @@ func TestRegenerateStreamKeyNeedsCSRFAndConfirmation(t *testing.T) {
 		if _, err := s.live.Admit(context.Background(), ch.StreamKey, "127.0.0.1:1"); err == nil {
 			t.Error("the old stream key is still admitted")
 		}
-		c.get("/dashboard?saved=key").wantContains(t, fresh, "새 스트림 키를 발급했어요").wantNotContains(t, ch.StreamKey)
+		c.Get("/dashboard?saved=key").WantContains(t, fresh, "새 스트림 키를 발급했어요").WantNotContains(t, ch.StreamKey)
 	})
 }
 
@@ -125,8 +126,8 @@ func TestStreamInfoValidation(t *testing.T) {
 	t.Parallel()
 	eachSite(t, func(t *testing.T, s *site) {
 		u, ch := s.streamer("info_caster", true)
-		c := s.loggedIn(u)
-		token := c.csrf("/dashboard")
+		c := s.LoggedIn(u)
+		token := c.FormCSRF("/dashboard")
 		ctx := context.Background()
 
 		if _, err := s.live.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: "원래 제목", Tags: []string{"원래"}}); err != nil {
@@ -148,8 +149,8 @@ func TestStreamInfoValidation(t *testing.T) {
 		}
 		for _, tt := range tests {
 			tt.form.Set("csrf_token", token)
-			r := c.post("/dashboard/stream-info", tt.form).wantStatus(t, http.StatusUnprocessableEntity)
-			r.wantContains(t, tt.wantError)
+			r := c.Post("/dashboard/stream-info", tt.form).WantStatus(t, http.StatusUnprocessableEntity)
+			r.WantContains(t, tt.wantError)
 			info, err := s.live.StreamInfo(ctx, ch.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -160,13 +161,13 @@ func TestStreamInfoValidation(t *testing.T) {
 		}
 
 		// Without the token nothing is saved.
-		c.post("/dashboard/stream-info", url.Values{"title": {"CSRF 없이"}}).wantStatus(t, http.StatusForbidden)
+		c.Post("/dashboard/stream-info", url.Values{"title": {"CSRF 없이"}}).WantStatus(t, http.StatusForbidden)
 
 		// Accepted input is normalised, saved and shown escaped.
-		r := c.post("/dashboard/stream-info", url.Values{
+		r := c.Post("/dashboard/stream-info", url.Values{
 			"csrf_token": {token}, "title": {"  <b>오늘은</b>   랭크  "}, "category": {"league-of-legends"}, "tags": {"#롤, 랭크 ,#롤"},
-		}).wantStatus(t, http.StatusSeeOther)
-		if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=info") {
+		}).WantStatus(t, http.StatusSeeOther)
+		if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/dashboard?saved=info") {
 			t.Errorf("redirect to %q", loc)
 		}
 		info, err := s.live.StreamInfo(ctx, ch.ID)
@@ -177,14 +178,14 @@ func TestStreamInfoValidation(t *testing.T) {
 			len(info.Tags) != 2 || info.Tags[0].Name != "롤" || info.Tags[1].Name != "랭크" {
 			t.Fatalf("saved stream info = %+v", info)
 		}
-		c.get("/dashboard?saved=info").wantContains(t, "방송 정보를 저장했어요", "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "롤, 랭크").
-			wantNotContains(t, "<b>오늘은</b>")
+		c.Get("/dashboard?saved=info").WantContains(t, "방송 정보를 저장했어요", "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "롤, 랭크").
+			WantNotContains(t, "<b>오늘은</b>")
 
 		// During a broadcast the channel page shows the new information, escaped.
 		pub := s.goLive(ch.StreamKey)
 		defer pub.Ended()
-		s.anon().get("/c/info_caster").wantStatus(t, http.StatusOK).
-			wantContains(t, "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "#롤", "#랭크", `data-live="true"`).wantNotContains(t, "<b>오늘은</b>")
+		s.Anon().Get("/c/info_caster").WantStatus(t, http.StatusOK).
+			WantContains(t, "&lt;b&gt;오늘은&lt;/b&gt; 랭크", "#롤", "#랭크", `data-live="true"`).WantNotContains(t, "<b>오늘은</b>")
 	})
 }
 
@@ -192,17 +193,17 @@ func TestLiveStatusJSON(t *testing.T) {
 	t.Parallel()
 	eachSite(t, func(t *testing.T, s *site) {
 		u, ch := s.streamer("json_caster", true)
-		c := s.anon()
+		c := s.Anon()
 
-		c.get("/api/v1/channels/nobody_here/live").wantStatus(t, http.StatusNotFound).wantContains(t, `"error"`)
-		c.get("/api/v1/channels/..%2f/live").wantStatus(t, http.StatusNotFound)
+		c.Get("/api/v1/channels/nobody_here/live").WantStatus(t, http.StatusNotFound).WantContains(t, `"error"`)
+		c.Get("/api/v1/channels/..%2f/live").WantStatus(t, http.StatusNotFound)
 
 		var st map[string]any
-		r := c.get("/api/v1/channels/json_caster/live").wantStatus(t, http.StatusOK)
-		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		r := c.Get("/api/v1/channels/json_caster/live").WantStatus(t, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("Content-Type %q", ct)
 		}
-		if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+		if err := json.Unmarshal([]byte(r.Body), &st); err != nil {
 			t.Fatal(err)
 		}
 		if st["live"] != false || st["status"] != "offline" || st["playlist_url"] != "" || st["started_at"] != nil {
@@ -215,9 +216,9 @@ func TestLiveStatusJSON(t *testing.T) {
 		pub := s.goLive(ch.StreamKey)
 		s.live.CountViewer("json_caster", "viewer-a")
 		s.live.CountViewer("json_caster", "viewer-b")
-		r = c.get("/api/v1/channels/JSON_Caster/live").wantStatus(t, http.StatusOK)
+		r = c.Get("/api/v1/channels/JSON_Caster/live").WantStatus(t, http.StatusOK)
 		st = map[string]any{}
-		if err := json.Unmarshal([]byte(r.body), &st); err != nil {
+		if err := json.Unmarshal([]byte(r.Body), &st); err != nil {
 			t.Fatal(err)
 		}
 		cat, _ := st["category"].(map[string]any)
@@ -260,14 +261,14 @@ func TestStatusStreamFollowsABroadcast(t *testing.T) {
 		pub.Ended()
 		stream.next(func(f string) bool { return strings.Contains(f, `"status":"offline"`) })
 
-		s.anon().get("/api/v1/channels/no_such_one/live/events").wantStatus(t, http.StatusNotFound)
+		s.Anon().Get("/api/v1/channels/no_such_one/live/events").WantStatus(t, http.StatusNotFound)
 	})
 }
 
 func TestHomeGridOrdersLiveChannelsByViewers(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	s.anon().get("/").wantStatus(t, http.StatusOK).wantNotContains(t, `class="live-card"`)
+	s.Anon().Get("/").WantStatus(t, http.StatusOK).WantNotContains(t, `class="live-card"`)
 
 	_, quiet := s.streamer("quiet_one", true)
 	_, busy := s.streamer("busy_one", true)
@@ -282,9 +283,9 @@ func TestHomeGridOrdersLiveChannelsByViewers(t *testing.T) {
 	}
 	s.live.CountViewer("quiet_one", "z")
 
-	home := s.anon().get("/").wantStatus(t, http.StatusOK)
-	home.wantContains(t, `class="live-card"`, `href="/c/busy_one"`, `href="/c/quiet_one"`, "사람 많은 방송", "리그 오브 레전드", "3명")
-	if strings.Index(home.body, `href="/c/busy_one"`) > strings.Index(home.body, `href="/c/quiet_one"`) {
+	home := s.Anon().Get("/").WantStatus(t, http.StatusOK)
+	home.WantContains(t, `class="live-card"`, `href="/c/busy_one"`, `href="/c/quiet_one"`, "사람 많은 방송", "리그 오브 레전드", "3명")
+	if strings.Index(home.Body, `href="/c/busy_one"`) > strings.Index(home.Body, `href="/c/quiet_one"`) {
 		t.Error("the channel with more viewers is not first")
 	}
 }
@@ -293,14 +294,14 @@ func TestChannelPagePlayer(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	_, ch := s.streamer("player_page", true)
-	off := s.anon().get("/c/player_page").wantStatus(t, http.StatusOK)
-	off.wantContains(t, `id="player"`, `data-live="false"`, `data-playlist="/hls/player_page/index.m3u8"`,
+	off := s.Anon().Get("/c/player_page").WantStatus(t, http.StatusOK)
+	off.WantContains(t, `id="player"`, `data-live="false"`, `data-playlist="/hls/player_page/index.m3u8"`,
 		`data-events="/api/v1/channels/player_page/live/events"`, "지금은 방송 중이 아니에요", "live-player.", "live.")
 
 	pub := s.goLive(ch.StreamKey)
 	defer pub.Ended()
-	on := s.anon().get("/c/player_page").wantStatus(t, http.StatusOK)
-	on.wantContains(t, `data-live="true"`, `data-started-at="20`, "닉player_page의 라이브")
+	on := s.Anon().Get("/c/player_page").WantStatus(t, http.StatusOK)
+	on.WantContains(t, `data-live="true"`, `data-started-at="20`, "닉player_page의 라이브")
 }
 
 func TestSplitTagsAndStatusEvents(t *testing.T) {
@@ -323,26 +324,26 @@ func TestEndBroadcastFromTheDashboard(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	u, ch := s.streamer("ender", true)
-	c := s.loggedIn(u)
+	c := s.LoggedIn(u)
 	pub := s.goLive(ch.StreamKey)
 	defer pub.Ended()
-	token := c.csrf("/dashboard")
-	c.get("/dashboard").wantContains(t, `action="/dashboard/end"`)
+	token := c.FormCSRF("/dashboard")
+	c.Get("/dashboard").WantContains(t, `action="/dashboard/end"`)
 
-	c.post("/dashboard/end", url.Values{"confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
-	c.post("/dashboard/end", url.Values{"csrf_token": {token}}).wantStatus(t, http.StatusBadRequest)
+	c.Post("/dashboard/end", url.Values{"confirm": {"yes"}}).WantStatus(t, http.StatusForbidden)
+	c.Post("/dashboard/end", url.Values{"csrf_token": {token}}).WantStatus(t, http.StatusBadRequest)
 	if _, ok := s.live.Live("ender"); !ok {
 		t.Fatal("a refused request ended the broadcast")
 	}
 	// Another streamer cannot end this broadcast: the route ends the caller's own channel.
 	other, _ := s.streamer("bystander", true)
-	oc := s.loggedIn(other)
-	oc.post("/dashboard/end", url.Values{"csrf_token": {oc.csrf("/dashboard")}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	oc := s.LoggedIn(other)
+	oc.Post("/dashboard/end", url.Values{"csrf_token": {oc.FormCSRF("/dashboard")}, "confirm": {"yes"}}).WantStatus(t, http.StatusSeeOther)
 	if _, ok := s.live.Live("ender"); !ok {
 		t.Fatal("another user's request ended the broadcast")
 	}
 
-	c.post("/dashboard/end", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	c.Post("/dashboard/end", url.Values{"csrf_token": {token}, "confirm": {"yes"}}).WantStatus(t, http.StatusSeeOther)
 	if _, ok := s.live.Live("ender"); ok {
 		t.Fatal("the broadcast is still live after the streamer ended it")
 	}
@@ -353,7 +354,7 @@ func TestEndBroadcastFromTheDashboard(t *testing.T) {
 	if len(sessions) != 1 || sessions[0].Open() {
 		t.Fatalf("sessions after ending: %+v", sessions)
 	}
-	c.get("/dashboard?saved=ended").wantContains(t, "방송을 종료했어요").wantNotContains(t, `class="dash-regen dash-end">`)
+	c.Get("/dashboard?saved=ended").WantContains(t, "방송을 종료했어요").WantNotContains(t, `class="dash-regen dash-end">`)
 }
 
 // Open status streams must end when the extension closes, or an HTTP shutdown would wait
@@ -377,5 +378,5 @@ func TestStatusStreamsEndOnClose(t *testing.T) {
 			t.Fatal("a status stream stayed open after Close")
 		}
 	}
-	s.anon().get("/api/v1/channels/closing_time/live/events").wantStatus(t, http.StatusServiceUnavailable)
+	s.Anon().Get("/api/v1/channels/closing_time/live/events").WantStatus(t, http.StatusServiceUnavailable)
 }
