@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -17,13 +14,13 @@ import (
 	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/channel"
 	"github.com/freelylive/freely/internal/live"
-	"github.com/freelylive/freely/internal/mail"
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/search/analysis"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
 	"github.com/freelylive/freely/internal/web/searchweb"
+	"github.com/freelylive/freely/internal/web/webtest"
 )
 
 var (
@@ -46,45 +43,35 @@ func readyAnalyzer(t *testing.T) *analysis.Analyzer {
 // site is the web front with the search extension on a real database whose store writes
 // keep the index in sync, served by httptest.
 type site struct {
+	*webtest.Site
 	t    *testing.T
-	db   *sqlstore.DB
 	ls   *sqlstore.LiveStore
 	svc  *search.Service
 	cats map[string]*channel.Category
-	srv  *httptest.Server
 	n    int
 }
 
 func newSite(t *testing.T, db *sqlstore.DB) *site {
 	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := db.UpsertCategories(ctx, channel.SeedCategories); err != nil {
 		t.Fatal(err)
 	}
-	an := readyAnalyzer(t)
-	ix := sqlstore.NewSearchIndex(db, an)
-	db.UseSearchIndex(ix)
-	svc, err := search.New(search.Options{Store: ix, Analyzer: an, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw, err := searchweb.New(searchweb.Options{Search: svc, Categories: db, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := account.NewService(account.Options{Store: db, Mailer: mail.NewLogMailer(logger),
-		BaseURL: "http://example.test", PasswordParams: &account.PasswordParams{Memory: 64, Time: 1, Threads: 1}, Logger: logger})
-	channels := channel.NewService(channel.Options{Store: db, Logger: logger})
-	ws, err := web.New(web.Options{Accounts: accounts, Channels: channels, Logger: logger, BaseURL: "http://example.test",
-		SecretKey: []byte("a test secret key that is long enough"), Extensions: []web.Extension{sw.Extension()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.Close)
-	srv := httptest.NewServer(ws)
-	t.Cleanup(srv.Close)
-	s := &site{t: t, db: db, ls: sqlstore.NewLiveStore(db), svc: svc, cats: map[string]*channel.Category{}, srv: srv}
+	s := &site{t: t, ls: sqlstore.NewLiveStore(db), cats: map[string]*channel.Category{}}
+	s.Site = webtest.New(t, db, func(ws *webtest.Site) []web.Extension {
+		an := readyAnalyzer(t)
+		ix := sqlstore.NewSearchIndex(db, an)
+		db.UseSearchIndex(ix)
+		var err error
+		if s.svc, err = search.New(search.Options{Store: ix, Analyzer: an, Logger: ws.Logger}); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := searchweb.New(searchweb.Options{Search: s.svc, Categories: db, Logger: ws.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []web.Extension{sw.Extension()}
+	})
 	cats, err := db.Categories(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +88,7 @@ func (s *site) channel(handle, name, intro string) *channel.Channel {
 	u := &account.User{Email: fmt.Sprintf("u%d@example.com", s.n), Nickname: fmt.Sprintf("nick%d", s.n),
 		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}
 	ch := &channel.Channel{Handle: handle, DisplayName: name, Introduction: intro}
-	if err := s.db.CreateUserWithChannel(context.Background(), u, ch); err != nil {
+	if err := s.DB.CreateUserWithChannel(context.Background(), u, ch); err != nil {
 		s.t.Fatal(err)
 	}
 	return ch
@@ -111,7 +98,7 @@ func (s *site) channel(handle, name, intro string) *channel.Channel {
 func (s *site) broadcast(ch *channel.Channel, title, cat string, ended bool, tags ...string) {
 	s.t.Helper()
 	ctx := context.Background()
-	ts, err := s.db.EnsureTags(ctx, tags)
+	ts, err := s.DB.EnsureTags(ctx, tags)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -126,24 +113,9 @@ func (s *site) broadcast(ch *channel.Channel, title, cat string, ended bool, tag
 	}
 }
 
-type response struct {
-	status int
-	body   string
-	header http.Header
-}
-
-func (s *site) get(path string) response {
+func (s *site) get(path string) webtest.Response {
 	s.t.Helper()
-	res, err := http.Get(s.srv.URL + path)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, body: string(b), header: res.Header}
+	return s.Anon().Get(path)
 }
 
 type apiResult struct {
@@ -160,13 +132,13 @@ type apiHit struct {
 	Tags               []string
 }
 
-func (s *site) apiSearch(query string) (apiResult, response) {
+func (s *site) apiSearch(query string) (apiResult, webtest.Response) {
 	s.t.Helper()
 	r := s.get("/api/v1/search?" + query)
 	var out apiResult
-	if r.status == http.StatusOK {
-		if err := json.Unmarshal([]byte(r.body), &out); err != nil {
-			s.t.Fatalf("search %s: %v in %s", query, err, r.body)
+	if r.Status == http.StatusOK {
+		if err := json.Unmarshal([]byte(r.Body), &out); err != nil {
+			s.t.Fatalf("search %s: %v in %s", query, err, r.Body)
 		}
 	}
 	return out, r
@@ -195,8 +167,8 @@ func TestSearchOverHTTP(t *testing.T) {
 
 		t.Run("sections", func(t *testing.T) {
 			res, r := s.apiSearch("q=" + url.QueryEscape("로스트아크"))
-			if r.status != http.StatusOK {
-				t.Fatalf("status %d: %s", r.status, r.body)
+			if r.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
 			if len(res.Live) != 1 || res.Live[0].Title != "로스트아크 카멘 하드 트라이" || !res.Live[0].Live {
 				t.Errorf("live = %+v", res.Live)
@@ -209,11 +181,11 @@ func TestSearchOverHTTP(t *testing.T) {
 			}
 			page := s.get("/search?q=" + url.QueryEscape("로스트아크"))
 			for _, want := range []string{"로스트아크 카멘 하드 트라이", "/c/ark_daily", "지금 라이브", "지난 방송", "sr-ac-labels"} {
-				if !strings.Contains(page.body, want) {
+				if !strings.Contains(page.Body, want) {
 					t.Errorf("results page lacks %q", want)
 				}
 			}
-			if strings.Contains(page.body, "준비 중") || strings.Contains(page.body, "coming") {
+			if strings.Contains(page.Body, "준비 중") || strings.Contains(page.Body, "coming") {
 				t.Error("the placeholder page is still served")
 			}
 		})
@@ -224,8 +196,8 @@ func TestSearchOverHTTP(t *testing.T) {
 				t.Errorf("롤: live = %+v", res.Live)
 			}
 			res, r := s.apiSearch("category=lost-ark")
-			if r.status != http.StatusOK || len(res.Live) != 1 || len(res.Past) == 0 {
-				t.Errorf("category lost-ark: %d %+v", r.status, res)
+			if r.Status != http.StatusOK || len(res.Live) != 1 || len(res.Past) == 0 {
+				t.Errorf("category lost-ark: %d %+v", r.Status, res)
 			}
 			for _, h := range append(res.Live, res.Past...) {
 				if h.Handle != "ark_daily" {
@@ -233,8 +205,8 @@ func TestSearchOverHTTP(t *testing.T) {
 				}
 			}
 			page := s.get("/search?category=league-of-legends")
-			if page.status != http.StatusOK || !strings.Contains(page.body, "다이아 승급전 롤 솔랭") || strings.Contains(page.body, "카멘") {
-				t.Errorf("category page: %d", page.status)
+			if page.Status != http.StatusOK || !strings.Contains(page.Body, "다이아 승급전 롤 솔랭") || strings.Contains(page.Body, "카멘") {
+				t.Errorf("category page: %d", page.Status)
 			}
 		})
 
@@ -244,8 +216,8 @@ func TestSearchOverHTTP(t *testing.T) {
 			pages := 0
 			for q != "" {
 				res, r := s.apiSearch(q)
-				if r.status != http.StatusOK {
-					t.Fatalf("page %d: %d %s", pages, r.status, r.body)
+				if r.Status != http.StatusOK {
+					t.Fatalf("page %d: %d %s", pages, r.Status, r.Body)
 				}
 				if len(res.Past) > 2 || len(res.Live)+len(res.Channels) != 0 {
 					t.Fatalf("page %d: %+v", pages, res)
@@ -268,8 +240,8 @@ func TestSearchOverHTTP(t *testing.T) {
 				t.Errorf("paged %d results in %d pages, want 5 in 3", len(seen), pages)
 			}
 			page := s.get("/search?q=" + url.QueryEscape("다시보기") + "&section=past")
-			if page.status != http.StatusOK || !strings.Contains(page.body, "모든 결과로") {
-				t.Errorf("section page: %d", page.status)
+			if page.Status != http.StatusOK || !strings.Contains(page.Body, "모든 결과로") {
+				t.Errorf("section page: %d", page.Status)
 			}
 		})
 
@@ -278,8 +250,8 @@ func TestSearchOverHTTP(t *testing.T) {
 			var out struct {
 				Suggestions []struct{ Kind, Text, URL string }
 			}
-			if err := json.Unmarshal([]byte(r.body), &out); err != nil || r.status != http.StatusOK {
-				t.Fatalf("%d %v %s", r.status, err, r.body)
+			if err := json.Unmarshal([]byte(r.Body), &out); err != nil || r.Status != http.StatusOK {
+				t.Fatalf("%d %v %s", r.Status, err, r.Body)
 			}
 			found := false
 			for _, sg := range out.Suggestions {
@@ -291,21 +263,21 @@ func TestSearchOverHTTP(t *testing.T) {
 				t.Errorf("ㄹㅅㅌ suggests %+v", out.Suggestions)
 			}
 			// The results page answers a 초성-only query with the suggestions.
-			if p := s.get("/search?q=" + url.QueryEscape("ㄹㅅㅌ")); p.status != http.StatusOK || !strings.Contains(p.body, "/c/ark_daily") {
-				t.Errorf("초성 results page: %d", p.status)
+			if p := s.get("/search?q=" + url.QueryEscape("ㄹㅅㅌ")); p.Status != http.StatusOK || !strings.Contains(p.Body, "/c/ark_daily") {
+				t.Errorf("초성 results page: %d", p.Status)
 			}
-			if r := s.get("/api/v1/autocomplete?q="); r.status != http.StatusOK || !strings.Contains(r.body, `"suggestions":[]`) {
-				t.Errorf("empty prefix: %d %s", r.status, r.body)
+			if r := s.get("/api/v1/autocomplete?q="); r.Status != http.StatusOK || !strings.Contains(r.Body, `"suggestions":[]`) {
+				t.Errorf("empty prefix: %d %s", r.Status, r.Body)
 			}
 		})
 
 		t.Run("escaping", func(t *testing.T) {
 			page := s.get("/search?q=evil_name")
-			if strings.Contains(page.body, `<script>alert`) || strings.Contains(page.body, `<img src=x`) {
+			if strings.Contains(page.Body, `<script>alert`) || strings.Contains(page.Body, `<img src=x`) {
 				t.Error("user text reached the page unescaped")
 			}
-			if !strings.Contains(page.body, "&lt;script&gt;") {
-				t.Errorf("the channel is not found by handle: %d", page.status)
+			if !strings.Contains(page.Body, "&lt;script&gt;") {
+				t.Errorf("the channel is not found by handle: %d", page.Status)
 			}
 		})
 
@@ -347,19 +319,19 @@ func TestSearchOverHTTP(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, r := s.apiSearch(tc.query)
-				if r.status != tc.api {
-					t.Errorf("api: status %d, want %d: %.300s", r.status, tc.api, r.body)
+				if r.Status != tc.api {
+					t.Errorf("api: status %d, want %d: %.300s", r.Status, tc.api, r.Body)
 				}
-				if r.status == http.StatusBadRequest && !strings.Contains(r.body, `"error"`) {
-					t.Errorf("api: 400 without an error body: %.300s", r.body)
+				if r.Status == http.StatusBadRequest && !strings.Contains(r.Body, `"error"`) {
+					t.Errorf("api: 400 without an error body: %.300s", r.Body)
 				}
 				p := s.get("/search?" + tc.query)
-				if p.status != tc.page {
-					t.Errorf("page: status %d, want %d", p.status, tc.page)
+				if p.Status != tc.page {
+					t.Errorf("page: status %d, want %d", p.Status, tc.page)
 				}
 				ac := s.get("/api/v1/autocomplete?" + tc.query)
-				if ac.status >= 500 {
-					t.Errorf("autocomplete: status %d", ac.status)
+				if ac.Status >= 500 {
+					t.Errorf("autocomplete: status %d", ac.Status)
 				}
 			})
 		}
@@ -397,34 +369,14 @@ func TestSearchBeforeDictionaryIsReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ws, err := web.New(web.Options{
-		Accounts: account.NewService(account.Options{Store: db, Mailer: mail.NewLogMailer(logger), Logger: logger}),
-		Channels: channel.NewService(channel.Options{Store: db, Logger: logger}), Logger: logger,
-		SecretKey: []byte("a test secret key that is long enough"), Extensions: []web.Extension{sw.Extension()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.Close)
-	srv := httptest.NewServer(ws)
-	t.Cleanup(srv.Close)
+	site := webtest.New(t, db, func(*webtest.Site) []web.Extension { return []web.Extension{sw.Extension()} })
 	for _, path := range []string{"/api/v1/search?q=abc", "/search?q=abc"} {
-		res, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("%s: status %d, want 503", path, res.StatusCode)
+		if r := site.Anon().Get(path); r.Status != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503", path, r.Status)
 		}
 	}
 	// Autocomplete never waits: it answers from what it has (nothing yet).
-	res, err := http.Get(srv.URL + "/api/v1/autocomplete?q=abc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("autocomplete before the dictionary: status %d", res.StatusCode)
+	if r := site.Anon().Get("/api/v1/autocomplete?q=abc"); r.Status != http.StatusOK {
+		t.Errorf("autocomplete before the dictionary: status %d", r.Status)
 	}
 }
