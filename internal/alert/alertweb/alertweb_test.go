@@ -41,18 +41,11 @@ func newSite(t *testing.T, db *sqlstore.DB, pgURL string) *site {
 	return s
 }
 
-// viewer is a browser: its session (none when anonymous) and the page's CSRF token.
-type viewer struct {
-	*webtest.Client
-	user *account.User
-	csrf string
-}
+// viewer is a browser: a session (none when anonymous) and its CSRF token.
+type viewer struct{ *webtest.Client }
 
 func (s *site) logIn(email, nickname, handle string) *viewer {
-	u, _ := s.User(account.SignUpInput{Email: email, Nickname: nickname, Handle: handle}, true)
-	v := &viewer{Client: s.LoggedIn(u), user: u}
-	v.csrf = v.CSRF("/")
-	return v
+	return &viewer{s.LogIn(account.SignUpInput{Email: email, Nickname: nickname, Handle: handle})}
 }
 
 // do sends a request (a JSON body for state-changing methods, with the CSRF header) and
@@ -64,7 +57,7 @@ func (v *viewer) do(method, path, body string) (int, string) {
 func (v *viewer) doCSRF(method, path, body string, withCSRF bool) (int, string) {
 	csrf := ""
 	if withCSRF {
-		csrf = v.csrf
+		csrf = v.CSRFToken
 	}
 	r := v.JSON(method, path, body, csrf)
 	return r.Status, r.Body

@@ -43,18 +43,11 @@ func newSite(t *testing.T, db *sqlstore.DB, pgURL string) *site {
 	return s
 }
 
-// viewer is a browser: its session (none when anonymous) and the pages' CSRF token.
-type viewer struct {
-	*webtest.Client
-	user *account.User
-	csrf string
-}
+// viewer is a browser: a session (none when anonymous) and its CSRF token.
+type viewer struct{ *webtest.Client }
 
 func (s *site) logIn(email, nickname, handle string) *viewer {
-	u, _ := s.User(account.SignUpInput{Email: email, Nickname: nickname, Handle: handle}, true)
-	v := &viewer{Client: s.LoggedIn(u), user: u}
-	v.csrf = v.CSRF("/")
-	return v
+	return &viewer{s.LogIn(account.SignUpInput{Email: email, Nickname: nickname, Handle: handle})}
 }
 
 func (v *viewer) get(path string) (int, string) {
@@ -64,8 +57,8 @@ func (v *viewer) get(path string) (int, string) {
 
 // post sends a URL-encoded form as a page without JavaScript does; withCSRF adds the token.
 func (v *viewer) post(path string, form url.Values, withCSRF bool) (int, string, http.Header) {
-	if withCSRF && v.csrf != "" {
-		form.Set("csrf_token", v.csrf)
+	if withCSRF && v.CSRFToken != "" {
+		form.Set("csrf_token", v.CSRFToken)
 	}
 	r := v.Post(path, form)
 	return r.Status, r.Body, r.Header
@@ -73,7 +66,7 @@ func (v *viewer) post(path string, form url.Values, withCSRF bool) (int, string,
 
 // api sends a JSON request with the CSRF header, as follow.js does.
 func (v *viewer) api(method, path string) (int, string) {
-	r := v.JSON(method, path, "{}", v.csrf)
+	r := v.JSON(method, path, "{}", v.CSRFToken)
 	return r.Status, r.Body
 }
 
@@ -110,7 +103,7 @@ func TestFollowButton(t *testing.T) {
 		}
 		// Logged in: a form that posts with the session's token.
 		_, body = fan.get("/c/streamer")
-		if !strings.Contains(body, `action="/c/streamer/follow"`) || !strings.Contains(body, `name="csrf_token" value="`+fan.csrf+`"`) || !strings.Contains(body, ">팔로우</button>") {
+		if !strings.Contains(body, `action="/c/streamer/follow"`) || !strings.Contains(body, `name="csrf_token" value="`+fan.CSRFToken+`"`) || !strings.Contains(body, ">팔로우</button>") {
 			t.Fatalf("fan's channel page button: %q", excerpt(body, "follow-box"))
 		}
 		// Without the token: refused, nothing changes.
@@ -240,7 +233,7 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 		if code, _, _ := other.post(fmt.Sprintf("/alerts/%d/read", eventID), url.Values{}, true); code != http.StatusNotFound {
 			t.Errorf("marking another user's alert read: %d", code)
 		}
-		if n, _ := s.alerts.UnreadCount(t.Context(), fan.user.ID); n != 1 {
+		if n, _ := s.alerts.UnreadCount(t.Context(), fan.User.ID); n != 1 {
 			t.Fatalf("fan's unread after another user's attempt: %d", n)
 		}
 		if code, _, _ := fan.post(fmt.Sprintf("/alerts/%d/read", eventID), url.Values{}, false); code != http.StatusForbidden {
@@ -256,7 +249,7 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 		if code != http.StatusSeeOther || h.Get("Location") != "/alerts" {
 			t.Errorf("mark read: %d → %q", code, h.Get("Location"))
 		}
-		if n, _ := s.alerts.UnreadCount(t.Context(), fan.user.ID); n != 0 {
+		if n, _ := s.alerts.UnreadCount(t.Context(), fan.User.ID); n != 0 {
 			t.Errorf("fan's unread after marking read: %d", n)
 		}
 
@@ -268,16 +261,16 @@ func TestFollowedPanelAndAlerts(t *testing.T) {
 		if code, _, _ := other.post("/alerts/read-all", url.Values{}, true); code != http.StatusSeeOther {
 			t.Errorf("other's read-all: %d", code)
 		}
-		if n, _ := s.alerts.UnreadCount(t.Context(), fan.user.ID); n != 1 {
+		if n, _ := s.alerts.UnreadCount(t.Context(), fan.User.ID); n != 1 {
 			t.Errorf("fan's unread after another user's read-all: %d", n)
 		}
-		if n, _ := s.alerts.UnreadCount(t.Context(), other.user.ID); n != 0 {
+		if n, _ := s.alerts.UnreadCount(t.Context(), other.User.ID); n != 0 {
 			t.Errorf("other's unread after read-all: %d", n)
 		}
 		if code, _, _ := fan.post("/alerts/read-all", url.Values{}, true); code != http.StatusSeeOther {
 			t.Errorf("fan's read-all: %d", code)
 		}
-		if n, _ := s.alerts.UnreadCount(t.Context(), fan.user.ID); n != 0 {
+		if n, _ := s.alerts.UnreadCount(t.Context(), fan.User.ID); n != 0 {
 			t.Errorf("fan's unread after read-all: %d", n)
 		}
 	})

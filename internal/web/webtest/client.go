@@ -20,8 +20,11 @@ type Client struct {
 	site *Site
 	// HTTP carries the jar; it can dial the site's sockets as this browser.
 	HTTP *http.Client
-	// Token is the session token ("" when anonymous).
+	// Token is the session token and User its user (""/nil when anonymous).
 	Token string
+	User  *account.User
+	// CSRFToken is the session's CSRF token when LogIn read it.
+	CSRFToken string
 }
 
 // Anon is a browser with no session.
@@ -43,9 +46,19 @@ func (s *Site) LoggedIn(u *account.User) *Client {
 		s.t.Fatal(err)
 	}
 	c := s.Anon()
-	c.Token = token
+	c.Token, c.User = token, u
 	base, _ := url.Parse(s.Server.URL)
 	c.HTTP.Jar.SetCookies(base, []*http.Cookie{{Name: "freely_session", Value: token, Path: "/"}})
+	return c
+}
+
+// LogIn creates a verified user and returns a browser logged in as them that has read its
+// CSRF token from the home page, as the site's scripts do.
+func (s *Site) LogIn(in account.SignUpInput) *Client {
+	s.t.Helper()
+	u, _ := s.User(in, true)
+	c := s.LoggedIn(u)
+	c.CSRFToken = c.CSRF("/")
 	return c
 }
 
