@@ -39,6 +39,12 @@ func New(t testing.TB, db *sqlstore.DB, extensions func(s *Site) []web.Extension
 	t.Helper()
 	s := &Site{t: t, DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewUnstartedServer(nil)
+	started := false
+	defer func() {
+		if !started { // a failed set-up must not leave the listener open
+			srv.Close()
+		}
+	}()
 	// Pages link to the address the server really listens on.
 	base := "http://" + srv.Listener.Addr().String()
 	s.Accounts = account.NewService(account.Options{
@@ -56,11 +62,11 @@ func New(t testing.TB, db *sqlstore.DB, extensions func(s *Site) []web.Extension
 		SecretKey: []byte("a test secret key that is long enough"), Extensions: ext,
 	})
 	if err != nil {
-		srv.Close()
 		t.Fatal(err)
 	}
 	srv.Config.Handler = w
 	srv.Start()
+	started = true
 	t.Cleanup(func() { srv.Close(); w.Close() })
 	s.Server = srv
 	return s
@@ -75,7 +81,6 @@ func (s *Site) User(in account.SignUpInput, verified bool) (*account.User, *chan
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	in.Password = Password
 	var at time.Time
 	if verified {
 		at = time.Now()
