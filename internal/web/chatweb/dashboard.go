@@ -1,6 +1,7 @@
 package chatweb
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -239,22 +240,16 @@ func (w *Web) appointManager(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) dismissManager(rw http.ResponseWriter, r *http.Request) error {
-	ch, err := w.targetChannel(r)
-	if err != nil {
-		return err
-	}
-	id, err := strconv.ParseInt(r.PostForm.Get("user"), 10, 64)
-	if err != nil || id <= 0 {
-		return &web.StatusError{Status: http.StatusBadRequest, Message: "error.bad_request"}
-	}
-	if err := w.opts.Hub.DismissManager(r.Context(), w.router.User(r), ch.ID, id); err != nil {
-		return refusalError(err)
-	}
-	back(rw, r, "dismissed", "managers")
-	return nil
+	return w.userAction(rw, r, w.opts.Hub.DismissManager, "dismissed", "managers")
 }
 
 func (w *Web) unban(rw http.ResponseWriter, r *http.Request) error {
+	return w.userAction(rw, r, w.opts.Hub.Unban, "unbanned", "bans")
+}
+
+// userAction runs a moderation action on the user id the form names (never a nickname) in
+// the dashboard's channel, then goes back to the dashboard section anchor with saved.
+func (w *Web) userAction(rw http.ResponseWriter, r *http.Request, act func(ctx context.Context, actor *account.User, channelID, userID int64) error, saved, anchor string) error {
 	ch, err := w.targetChannel(r)
 	if err != nil {
 		return err
@@ -263,10 +258,10 @@ func (w *Web) unban(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return &web.StatusError{Status: http.StatusBadRequest, Message: "error.bad_request"}
 	}
-	if err := w.opts.Hub.Unban(r.Context(), w.router.User(r), ch.ID, id); err != nil {
+	if err := act(r.Context(), w.router.User(r), ch.ID, id); err != nil {
 		return refusalError(err)
 	}
-	back(rw, r, "unbanned", "bans")
+	back(rw, r, saved, anchor)
 	return nil
 }
 
