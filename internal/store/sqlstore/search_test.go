@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,27 +15,13 @@ import (
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/search/analysis"
+	"github.com/freelylive/freely/internal/search/analysis/analysistest"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 )
 
-var (
-	analyzerOnce sync.Once
-	testAnalyzer *analysis.Analyzer
-)
-
-// readyAnalyzer returns one analyzer per test binary (the dictionary costs seconds and
-// hundreds of megabytes), loaded.
-func readyAnalyzer(t testing.TB) *analysis.Analyzer {
-	t.Helper()
-	analyzerOnce.Do(func() { testAnalyzer = analysis.New(analysis.Options{}) })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := testAnalyzer.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return testAnalyzer
-}
+// readyAnalyzer is the test binary's one loaded analyzer.
+func readyAnalyzer(t testing.TB) *analysis.Analyzer { return analysistest.Ready(t) }
 
 // searchFixture drives the real stores the way the application wires them: every write to
 // a channel or session indexes it in the same transaction.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/search/analysis"
+	"github.com/freelylive/freely/internal/search/analysis/analysistest"
 	"github.com/freelylive/freely/internal/store/sqlstore"
 	"github.com/freelylive/freely/internal/store/sqlstore/sqltest"
 	"github.com/freelylive/freely/internal/web"
@@ -23,22 +23,8 @@ import (
 	"github.com/freelylive/freely/internal/web/webtest"
 )
 
-var (
-	analyzerOnce sync.Once
-	analyzer     *analysis.Analyzer
-)
-
-// readyAnalyzer is one real analyzer per test binary (the dictionary costs seconds).
-func readyAnalyzer(t *testing.T) *analysis.Analyzer {
-	t.Helper()
-	analyzerOnce.Do(func() { analyzer = analysis.New(analysis.Options{}) })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := analyzer.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return analyzer
-}
+// readyAnalyzer is the test binary's one loaded analyzer.
+func readyAnalyzer(t testing.TB) *analysis.Analyzer { return analysistest.Ready(t) }
 
 // site is the web front with the search extension on a real database whose store writes
 // keep the index in sync, served by httptest.
