@@ -28,33 +28,15 @@ type alertFollower struct {
 
 func seedFollower(t *testing.T, cfg *config.Config, handle string) alertFollower {
 	t.Helper()
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.Database.URL, DataDir: cfg.DataDir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := buildServices(ctx, cfg, logger, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.blob.Close()
 	const password = "correct horse battery"
-	hash, err := svc.accounts.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	email := handle + "@example.com"
-	if _, err := svc.accounts.ImportUser(ctx, account.SignUpInput{
-		Email: email, Password: password, Nickname: "구독자", Handle: handle,
-	}, hash, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	token, _, _, err := svc.accounts.LogIn(ctx, email, password, account.SessionMeta{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var token string
+	withServices(t, cfg, func(ctx context.Context, _ *sqlstore.DB, svc *services) {
+		importUser(t, ctx, svc, handle, "구독자", password)
+		var err error
+		if token, _, _, err = svc.accounts.LogIn(ctx, handle+"@example.com", password, account.SessionMeta{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return alertFollower{sessionToken: token}
 }
 

@@ -116,21 +116,12 @@ func TestChatMessagesSurviveShutdown(t *testing.T) {
 // logInThroughServices opens a session for a seeded user and returns its cookie token.
 func logInThroughServices(t *testing.T, cfg *config.Config, email string) string {
 	t.Helper()
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.Database.URL, DataDir: cfg.DataDir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := buildServices(ctx, cfg, logger, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.blob.Close()
-	token, _, _, err := svc.accounts.LogIn(ctx, email, chatPassword, account.SessionMeta{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var token string
+	withServices(t, cfg, func(ctx context.Context, _ *sqlstore.DB, svc *services) {
+		var err error
+		if token, _, _, err = svc.accounts.LogIn(ctx, email, chatPassword, account.SessionMeta{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return token
 }

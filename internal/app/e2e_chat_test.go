@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/freelylive/freely/internal/account"
 	"github.com/freelylive/freely/internal/config"
 	"github.com/freelylive/freely/internal/e2etest"
 	"github.com/freelylive/freely/internal/store/sqlstore"
@@ -25,30 +24,11 @@ const chatPassword = "correct horse battery"
 // the server starts, and returns their e-mail addresses.
 func seedChatUsers(t *testing.T, cfg *config.Config, users ...[2]string) {
 	t.Helper()
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.Database.URL, DataDir: cfg.DataDir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := buildServices(ctx, cfg, logger, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.blob.Close()
-	hash, err := svc.accounts.HashPassword(chatPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range users {
-		handle, nick := u[0], u[1]
-		if _, err := svc.accounts.ImportUser(ctx, account.SignUpInput{
-			Email: handle + "@example.com", Password: chatPassword, Nickname: nick, Handle: handle,
-		}, hash, time.Now()); err != nil {
-			t.Fatal(err)
+	withServices(t, cfg, func(ctx context.Context, _ *sqlstore.DB, svc *services) {
+		for _, u := range users {
+			importUser(t, ctx, svc, u[0], u[1], chatPassword)
 		}
-	}
+	})
 }
 
 // TestBrowserChat opens the streamer's channel page in two browsers (the streamer's and a

@@ -78,45 +78,28 @@ type liveStreamer struct {
 // before the server starts, the way an operator's script would: through the services.
 func seedStreamer(t *testing.T, cfg *config.Config, handle, title string) liveStreamer {
 	t.Helper()
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: cfg.Database.URL, DataDir: cfg.DataDir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := buildServices(ctx, cfg, logger, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.blob.Close()
 	const password = "correct horse battery"
-	hash, err := svc.accounts.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := svc.accounts.ImportUser(ctx, account.SignUpInput{
-		Email: handle + "@example.com", Password: password, Nickname: "방송인", Handle: handle,
-	}, hash, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := svc.channels.ByOwner(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := live.New(live.Options{Store: sqlstore.NewLiveStore(db), Channels: db, Accounts: db, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: title, CategorySlug: "just-chatting", Tags: []string{"테스트", "e2e"}}); err != nil {
-		t.Fatal(err)
-	}
-	token, _, _, err := svc.accounts.LogIn(ctx, u.Email, password, account.SessionMeta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return liveStreamer{handle: ch.Handle, streamKey: ch.StreamKey, sessionToken: token}
+	var st liveStreamer
+	withServices(t, cfg, func(ctx context.Context, db *sqlstore.DB, svc *services) {
+		u := importUser(t, ctx, svc, handle, "방송인", password)
+		ch, err := svc.channels.ByOwner(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := live.New(live.Options{Store: sqlstore.NewLiveStore(db), Channels: db, Accounts: db, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.SetStreamInfo(ctx, ch.ID, live.StreamInfoInput{Title: title, CategorySlug: "just-chatting", Tags: []string{"테스트", "e2e"}}); err != nil {
+			t.Fatal(err)
+		}
+		token, _, _, err := svc.accounts.LogIn(ctx, u.Email, password, account.SessionMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = liveStreamer{handle: ch.Handle, streamKey: ch.StreamKey, sessionToken: token}
+	})
+	return st
 }
 
 // clockFilter draws the wall clock (milliseconds mod 2^24) into each frame as it is
