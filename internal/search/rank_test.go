@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/freelylive/freely/internal/search/analysis"
@@ -192,7 +193,7 @@ func FuzzDecodeCursor(f *testing.F) {
 
 func TestPageCacheFollowsGeneration(t *testing.T) {
 	t.Parallel()
-	c := newPageCache(2)
+	c := newPageCache(4)
 	page := []Candidate{{DocID: 7, Score: 1.5, Freq: []int32{1, 0, 0, 0}}}
 	c.put("a", 5, page, &pagePos{beforeID: 3})
 	got, next, ok := c.get("a", 5)
@@ -202,6 +203,10 @@ func TestPageCacheFollowsGeneration(t *testing.T) {
 	if got[0].Freq != nil {
 		t.Error("cached candidates keep their token counts")
 	}
+	got[0].DocID = 99
+	if again, _, _ := c.get("a", 5); again[0].DocID != 7 {
+		t.Error("a caller's change to a page reached the cache")
+	}
 	if _, _, ok := c.get("a", 6); ok {
 		t.Error("a page of generation 5 served for generation 6")
 	}
@@ -209,18 +214,48 @@ func TestPageCacheFollowsGeneration(t *testing.T) {
 	if _, _, ok := c.get("b", 4); ok {
 		t.Error("an older generation replaced the current one")
 	}
-	c.put("b", 5, page, nil)
-	c.put("c", 5, page, nil) // full: emptied, then c
-	if _, _, ok := c.get("a", 5); ok {
-		t.Error("a full cache kept its old entries")
-	}
-	if _, _, ok := c.get("c", 5); !ok {
-		t.Error("the entry that overflowed the cache is missing")
+	c.put("b", 6, page, nil) // a newer generation empties the cache
+	if _, _, ok := c.get("a", 6); ok {
+		t.Error("a page of generation 5 survived generation 6")
 	}
 	var none *pageCache
 	none.put("x", 1, page, nil)
 	if _, _, ok := none.get("x", 1); ok {
 		t.Error("a disabled cache returned a page")
+	}
+}
+
+// TestGenCacheKeepsUsedEntriesWhenFull checks the two-halves eviction: a full cache drops
+// what was not used since the last turnover, never everything at once, and never holds more
+// than its size.
+func TestGenCacheKeepsUsedEntriesWhenFull(t *testing.T) {
+	t.Parallel()
+	c := newGenCache[string, int](4) // halves of 2
+	c.put("a", 1, 1)
+	c.put("b", 2, 1)
+	// The current half is full: a and b become the older half, c starts the current one.
+	c.put("c", 3, 1)
+	// a, used again, moves back to the current half (c, a).
+	if _, ok := c.get("a", 1); !ok {
+		t.Fatal("a was dropped at the first turnover")
+	}
+	c.put("d", 4, 1) // current (c, a) full: it becomes the older half, b is dropped
+	if _, ok := c.get("b", 1); ok {
+		t.Error("b, unused since the turnover, is still cached")
+	}
+	for _, k := range []string{"a", "c", "d"} {
+		if _, ok := c.get(k, 1); !ok {
+			t.Errorf("%s was dropped", k)
+		}
+	}
+	for i := range 100 {
+		c.put(strconv.Itoa(i), i, 1)
+		if n := c.len(); n > 4 {
+			t.Fatalf("cache of 4 holds %d entries", n)
+		}
+	}
+	if v, ok := c.get("99", 1); !ok || v != 99 {
+		t.Errorf("newest entry = %v, %v", v, ok)
 	}
 }
 
@@ -255,7 +290,7 @@ func TestCounterCountsStoredText(t *testing.T) {
 
 func TestCardCacheFollowsGeneration(t *testing.T) {
 	t.Parallel()
-	c := newCardCache(3)
+	c := newCardCache(4)
 	c.put(map[int64]Hit{1: {Title: "a"}, 2: {Title: "b"}}, 5)
 	got, missing := c.get([]int64{1, 2, 3}, 5)
 	if len(got) != 2 || got[1].Title != "a" || !slices.Equal(missing, []int64{3}) {
@@ -268,9 +303,12 @@ func TestCardCacheFollowsGeneration(t *testing.T) {
 	if got, _ := c.get([]int64{3}, 5); len(got) != 0 {
 		t.Error("a card of an older generation was kept")
 	}
-	c.put(map[int64]Hit{3: {}, 4: {}}, 5) // full: emptied, then 3 and 4
-	if got, _ := c.get([]int64{1, 3, 4}, 5); len(got) != 2 {
-		t.Errorf("after overflow: %v", got)
+	c.put(map[int64]Hit{3: {}, 4: {}, 5: {}}, 5) // past the size: the oldest unused go first
+	if got, _ := c.get([]int64{1, 2, 3, 4, 5}, 5); len(got) > 4 || len(got) < 2 {
+		t.Errorf("after overflow: %d cards", len(got))
+	}
+	if n := c.len(); n > 4 {
+		t.Errorf("a cache of 4 holds %d cards", n)
 	}
 	var none *cardCache
 	none.put(map[int64]Hit{1: {}}, 1)

@@ -101,15 +101,21 @@ type Options struct {
 	RefreshInterval time.Duration
 	// RankCache is how many ranked pages the service keeps for reuse while the index
 	// generation does not change: 0 for DefaultRankCache, negative to keep none (and no
-	// result cards either).
+	// result cards, category filters or analysed queries either).
 	RankCache int
 }
 
-// DefaultRankCache is the default size of the ranked-page cache.
-const DefaultRankCache = 10_000
+// DefaultRankCache is the default size of the ranked-page cache: a page of a section is
+// at most 12 compact entries by default, about half a kilobyte.
+const DefaultRankCache = 40_000
 
-// cardCacheSize is how many result cards the service keeps with the ranked pages.
-const cardCacheSize = 20_000
+// Sizes of the other caches: result cards (a few hundred bytes each) kept with the ranked
+// pages, analysed query texts, and category filters.
+const (
+	cardCacheSize     = 40_000
+	termCacheSize     = 20_000
+	categoryCacheSize = 1_000
+)
 
 // Service answers searches and autocomplete. Create it with New and run Run in the
 // background for autocomplete refreshes and pending analysis.
@@ -126,6 +132,11 @@ type Service struct {
 	ac    *Autocomplete
 	pages *pageCache
 	cards *cardCache
+	// terms keeps analysed query texts (analysis does not depend on the index: its
+	// generation is always 0); categories keeps category filters under the index
+	// generation, which category changes raise.
+	terms      *genCache[string, []analysis.Term]
+	categories *genCache[string, int64]
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -158,6 +169,8 @@ func New(opts Options) (*Service, error) {
 	if opts.RankCache >= 0 {
 		s.pages = newPageCache(cmp.Or(opts.RankCache, DefaultRankCache))
 		s.cards = newCardCache(cardCacheSize)
+		s.categories = newGenCache[string, int64](categoryCacheSize)
+		s.terms = newGenCache[string, []analysis.Term](termCacheSize)
 	}
 	return s, nil
 }
@@ -207,23 +220,24 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	limit = min(limit, MaxLimit)
 	window := s.windowFor(limit)
 
-	terms, err := s.an.Terms(ctx, q.Text)
+	terms, err := s.analyse(ctx, q.Text)
 	if err != nil {
 		return nil, fmt.Errorf("analyse query: %w", err)
 	}
 	if len(terms) > MaxQueryTerms {
 		terms = terms[:MaxQueryTerms]
 	}
+	var gen int64
+	if s.pages != nil {
+		if gen, err = s.store.Generation(ctx); err != nil {
+			return nil, fmt.Errorf("search: index generation: %w", err)
+		}
+	}
 	var categoryID int64
 	if q.Category != "" {
-		c, err := s.store.CategoryBySlug(ctx, q.Category)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrUnknownCategory
+		if categoryID, err = s.categoryID(ctx, q.Category, gen); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("search: category %q: %w", q.Category, err)
-		}
-		categoryID = c.ID
 	}
 	groups := groupsOf(terms)
 	if len(groups) == 0 && categoryID == 0 {
@@ -244,12 +258,6 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	res := &Result{}
 	for _, t := range terms {
 		res.Terms = append(res.Terms, t.Text)
-	}
-	var gen int64
-	if s.pages != nil {
-		if gen, err = s.store.Generation(ctx); err != nil {
-			return nil, fmt.Errorf("search: index generation: %w", err)
-		}
 	}
 	pages := make([][]Candidate, len(sections))
 	nexts := make([]*pagePos, len(sections))
@@ -336,6 +344,37 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// analyse returns the terms of a query text, from the cache when the text was analysed
+// before (popular searches repeat; analysis is a tenth of a cached search's work).
+func (s *Service) analyse(ctx context.Context, text string) ([]analysis.Term, error) {
+	if terms, ok := s.terms.get(text, 0); ok {
+		return terms, nil
+	}
+	terms, err := s.an.Terms(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	s.terms.put(text, terms, 0)
+	return terms, nil
+}
+
+// categoryID returns the ID of the category with the slug, cached under the index
+// generation gen (0 when the service caches nothing).
+func (s *Service) categoryID(ctx context.Context, slug string, gen int64) (int64, error) {
+	if id, ok := s.categories.get(slug, gen); ok {
+		return id, nil
+	}
+	c, err := s.store.CategoryBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, ErrUnknownCategory
+	}
+	if err != nil {
+		return 0, fmt.Errorf("search: category %q: %w", slug, err)
+	}
+	s.categories.put(slug, c.ID, gen)
+	return c.ID, nil
 }
 
 // pagePos is where a page starts: offset into the ranking of the window of documents older
