@@ -202,17 +202,16 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	fmt.Println("\nHTTP on loopback:")
 	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
 	if cpuProfile != "" {
-		// Profiled: the in-process runs above and this HTTP run, then stop.
-		f, err := os.Create(cpuProfile + ".http")
-		if err != nil {
+		// Profiled: the in-process runs above, one HTTP run back to back and one at the
+		// fixed rate, then stop.
+		if err := profiled(cpuProfile+".http", func() {
+			fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
+		}); err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
-		pprof.StopCPUProfile()
-		return f.Close()
+		return profiled(cpuProfile+".rate", func() {
+			fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
+		})
 	}
 	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
 	uncachedBase, stopUncached, err := serve(ctx, uncached)
@@ -226,6 +225,21 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, acURL) }))
 	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, cpuTimed(func() result { return run(ctx, dur, clients*4, acRate, acURL) }))
 	return nil
+}
+
+// profiled runs f under the CPU profiler, writing the profile to path.
+func profiled(path string, f func()) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return err
+	}
+	f()
+	pprof.StopCPUProfile()
+	return out.Close()
 }
 
 // indexSize reports the bytes the search index occupies: on SQLite the pages of the

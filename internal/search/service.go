@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ type Options struct {
 	RefreshInterval time.Duration
 	// RankCache is how many ranked pages the service keeps for reuse while the index
 	// generation does not change: 0 for DefaultRankCache, negative to keep none (and no
-	// result cards, category filters or analysed queries either).
+	// whole results, result cards, category filters or analysed queries either).
 	RankCache int
 }
 
@@ -115,6 +116,8 @@ const (
 	cardCacheSize     = 40_000
 	termCacheSize     = 20_000
 	categoryCacheSize = 1_000
+	// A whole result is up to 3 × 12 cards (their text shared with the card cache).
+	resultCacheSize = 4_000
 )
 
 // Service answers searches and autocomplete. Create it with New and run Run in the
@@ -137,6 +140,9 @@ type Service struct {
 	// generation, which category changes raise.
 	terms      *genCache[string, []analysis.Term]
 	categories *genCache[string, int64]
+	// results keeps whole results of the most asked queries, so a popular search costs
+	// the generation read and little else.
+	results *genCache[string, *Result]
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -171,6 +177,7 @@ func New(opts Options) (*Service, error) {
 		s.cards = newCardCache(cardCacheSize)
 		s.categories = newGenCache[string, int64](categoryCacheSize)
 		s.terms = newGenCache[string, []analysis.Term](termCacheSize)
+		s.results = newGenCache[string, *Result](resultCacheSize)
 	}
 	return s, nil
 }
@@ -201,7 +208,8 @@ type Result struct {
 }
 
 // Search answers a query: the sections it asks for, ranked as the package comment says. A
-// bad query gives one of the package's errors, never an internal failure.
+// bad query gives one of the package's errors, never an internal failure. The result may be
+// shared with other callers asking the same: it must not be modified.
 func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	if utf8.RuneCountInString(q.Text) > MaxQueryRunes {
 		return nil, ErrQueryTooLong
@@ -218,20 +226,59 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		limit = DefaultLimit
 	}
 	limit = min(limit, MaxLimit)
-	window := s.windowFor(limit)
 
+	var gen int64
+	if s.pages != nil {
+		var err error
+		if gen, err = s.store.Generation(ctx); err != nil {
+			return nil, fmt.Errorf("search: index generation: %w", err)
+		}
+	}
+	key := resultKey(q, limit)
+	if res, ok := s.results.get(key, gen); ok {
+		return s.withViewers(res), nil
+	}
+	res, err := s.search(ctx, q, sections, limit, gen)
+	if err != nil {
+		return nil, err
+	}
+	s.results.put(key, res, gen)
+	return res, nil
+}
+
+// resultKey identifies a whole result in the cache: the query as asked, the limit as
+// applied.
+func resultKey(q Query, limit int) string {
+	return q.Text + "\x00" + q.Category + "\x00" + string(q.Section) + "\x00" + strconv.Itoa(limit) + "\x00" + q.Cursor
+}
+
+// withViewers returns a cached result with the current viewers of its live hits: the order
+// of a cached page may be as old as its generation, its counts are not. The cached result
+// stays as it was.
+func (s *Service) withViewers(res *Result) *Result {
+	if s.viewers == nil || len(res.Live) == 0 {
+		return res
+	}
+	fresh := *res
+	fresh.Live = slices.Clone(res.Live)
+	for i := range fresh.Live {
+		if v, ok := s.viewers(fresh.Live[i].ChannelID); ok {
+			fresh.Live[i].Viewers = v
+		}
+	}
+	return &fresh
+}
+
+// search answers q under the index generation gen, from the cached pages and cards where
+// it can.
+func (s *Service) search(ctx context.Context, q Query, sections []Section, limit int, gen int64) (*Result, error) {
+	window := s.windowFor(limit)
 	terms, err := s.analyse(ctx, q.Text)
 	if err != nil {
 		return nil, fmt.Errorf("analyse query: %w", err)
 	}
 	if len(terms) > MaxQueryTerms {
 		terms = terms[:MaxQueryTerms]
-	}
-	var gen int64
-	if s.pages != nil {
-		if gen, err = s.store.Generation(ctx); err != nil {
-			return nil, fmt.Errorf("search: index generation: %w", err)
-		}
 	}
 	var categoryID int64
 	if q.Category != "" {

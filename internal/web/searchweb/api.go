@@ -66,26 +66,6 @@ func (w *Web) apiSearch(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func apiHits(hits []search.Hit, imageURL func(string) string) []apiHit {
-	out := make([]apiHit, len(hits))
-	for i, h := range hits {
-		a := apiHit{
-			URL: "/c/" + url.PathEscape(h.Handle), Handle: h.Handle, DisplayName: h.DisplayName,
-			ProfileURL: imageURL(h.ProfileKey), SessionID: h.SessionID, Title: h.Title,
-			Tags: h.Tags, Introduction: h.Introduction, Live: h.Live, Viewers: h.Viewers,
-		}
-		if h.Category != nil {
-			a.Category = &apiCategory{Slug: h.Category.Slug, NameKO: h.Category.NameKO, NameEN: h.Category.NameEN}
-		}
-		if !h.StartedAt.IsZero() {
-			t := h.StartedAt.UTC()
-			a.StartedAt = &t
-		}
-		out[i] = a
-	}
-	return out
-}
-
 type apiSuggestion struct {
 	Kind search.SuggestionKind `json:"kind"`
 	Text string                `json:"text"`

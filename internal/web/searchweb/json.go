@@ -1,6 +1,7 @@
 package searchweb
 
 import (
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -13,64 +14,56 @@ import (
 // same bytes json.Marshal would (json_test.go checks it) by hand.
 
 // AppendSearchJSON appends the JSON body of GET /api/v1/search for res to dst: query and
-// category as asked, imageURL turning profile image keys into URLs (nil: none). The load
-// tool of bench/search serves it too.
+// category as asked, imageURL turning profile image keys into URLs (nil: none). It writes
+// from the hits themselves, without building the apiResult it encodes. The load tool of
+// bench/search serves it too.
 func AppendSearchJSON(dst []byte, query, category string, res *search.Result, imageURL func(string) string) []byte {
-	if imageURL == nil {
-		imageURL = func(string) string { return "" }
-	}
-	out := apiResult{Query: query, Category: category, Terms: res.Terms, Next: res.Next,
-		Live: apiHits(res.Live, imageURL), Channels: apiHits(res.Channels, imageURL), Past: apiHits(res.Past, imageURL)}
-	if out.Terms == nil {
-		out.Terms = []string{}
-	}
-	return out.appendJSON(dst)
-}
-
-func (r *apiResult) appendJSON(b []byte) []byte {
-	b = append(b, `{"query":`...)
-	b = appendString(b, r.Query)
-	if r.Category != "" {
+	b := append(dst, `{"query":`...)
+	b = appendString(b, query)
+	if category != "" {
 		b = append(b, `,"category":`...)
-		b = appendString(b, r.Category)
+		b = appendString(b, category)
 	}
 	b = append(b, `,"terms":`...)
-	b = appendStrings(b, r.Terms)
+	if res.Terms == nil {
+		b = append(b, "[]"...)
+	} else {
+		b = appendStrings(b, res.Terms)
+	}
 	for _, sec := range []struct {
 		name string
-		hits []apiHit
-	}{{`,"live":`, r.Live}, {`,"channels":`, r.Channels}, {`,"past":`, r.Past}} {
+		hits []search.Hit
+	}{{`,"live":`, res.Live}, {`,"channels":`, res.Channels}, {`,"past":`, res.Past}} {
 		b = append(b, sec.name...)
-		if sec.hits == nil {
-			b = append(b, "null"...)
-			continue
-		}
-		b = append(b, '[')
+		b = append(b, '[') // an empty section is [], never null
 		for i := range sec.hits {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = sec.hits[i].appendJSON(b)
+			b = appendHit(b, &sec.hits[i], imageURL)
 		}
 		b = append(b, ']')
 	}
-	if r.Next != "" {
+	if res.Next != "" {
 		b = append(b, `,"next":`...)
-		b = appendString(b, r.Next)
+		b = appendString(b, res.Next)
 	}
 	return append(b, '}')
 }
 
-func (h *apiHit) appendJSON(b []byte) []byte {
-	b = append(b, `{"url":`...)
-	b = appendString(b, h.URL)
-	b = append(b, `,"handle":`...)
+// appendHit writes h as an apiHit.
+func appendHit(b []byte, h *search.Hit, imageURL func(string) string) []byte {
+	b = append(b, `{"url":"/c/`...)
+	b = appendStringBody(b, url.PathEscape(h.Handle))
+	b = append(b, `","handle":`...)
 	b = appendString(b, h.Handle)
 	b = append(b, `,"display_name":`...)
 	b = appendString(b, h.DisplayName)
-	if h.ProfileURL != "" {
-		b = append(b, `,"profile_url":`...)
-		b = appendString(b, h.ProfileURL)
+	if imageURL != nil {
+		if u := imageURL(h.ProfileKey); u != "" {
+			b = append(b, `,"profile_url":`...)
+			b = appendString(b, u)
+		}
 	}
 	if h.SessionID != 0 {
 		b = append(b, `,"session_id":`...)
@@ -93,9 +86,9 @@ func (h *apiHit) appendJSON(b []byte) []byte {
 		b = appendString(b, c.NameEN)
 		b = append(b, '}')
 	}
-	if h.StartedAt != nil {
+	if !h.StartedAt.IsZero() {
 		b = append(b, `,"started_at":"`...)
-		b = h.StartedAt.AppendFormat(b, time.RFC3339Nano)
+		b = h.StartedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
 	if h.Introduction != "" {
@@ -125,16 +118,30 @@ func appendStrings(b []byte, ss []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes written as they are.
+var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		safe[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return safe
+}()
+
 // appendString appends s as a JSON string escaped the way encoding/json does by default:
 // quotes, backslashes and control characters, <, > and & (HTML-safe), U+2028 and U+2029, and
 // invalid UTF-8 as U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendStringBody is appendString without the quotes.
+func appendStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
@@ -159,6 +166,12 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// Hangul and most other text: three bytes led by E1–EC, always valid with two
+		// continuation bytes and never U+2028/U+2029 (led by E2, decoded below).
+		if c >= 0xE1 && c <= 0xEC && c != 0xE2 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
@@ -176,6 +189,5 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -2,6 +2,7 @@ package searchweb
 
 import (
 	"encoding/json"
+	"net/url"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // AppendSearchJSON must write exactly what encoding/json writes for the same response.
 func TestAppendSearchJSONMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
-	odd := "따옴표\" 역슬래시\\ <b>&amp;</b> \n\r\t\b\f\x00\x1f\x7f 줄\u2028문단\u2029 깨짐\xff\xfe끝 😀"
+	odd := "따옴표\" 역슬래시\\ <b>&amp;</b> \n\r\t\b\f\x00\x1f\x7f 줄\u2028문단\u2029 깨짐\xff\xfe끝 😀" +
+		" 힣\ud7a3 ‘…’ ॐ ￿ 잘림\xea\xb0"
 	started := time.Date(2026, 11, 25, 18, 30, 1, 123456000, time.FixedZone("KST", 9*3600))
 	res := &search.Result{
 		Terms: []string{"롤", odd},
@@ -66,4 +68,46 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// apiHits is the reference model AppendSearchJSON is checked against.
+func apiHits(hits []search.Hit, imageURL func(string) string) []apiHit {
+	out := make([]apiHit, len(hits))
+	for i, h := range hits {
+		a := apiHit{
+			URL: "/c/" + url.PathEscape(h.Handle), Handle: h.Handle, DisplayName: h.DisplayName,
+			ProfileURL: imageURL(h.ProfileKey), SessionID: h.SessionID, Title: h.Title,
+			Tags: h.Tags, Introduction: h.Introduction, Live: h.Live, Viewers: h.Viewers,
+		}
+		if h.Category != nil {
+			a.Category = &apiCategory{Slug: h.Category.Slug, NameKO: h.Category.NameKO, NameEN: h.Category.NameEN}
+		}
+		if !h.StartedAt.IsZero() {
+			t := h.StartedAt.UTC()
+			a.StartedAt = &t
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// BenchmarkAppendSearchJSON encodes a full page of Korean results (three sections of 12).
+func BenchmarkAppendSearchJSON(b *testing.B) {
+	hit := search.Hit{
+		Handle: "kr_streamer_01", DisplayName: "민수지TV", ProfileKey: "pk/1", SessionID: 123456,
+		Title: "[롤] 다이아 승급전 도전! 오늘은 꼭 간다 ㅋㅋ 시청자 참여 환영", Tags: []string{"롤", "리그오브레전드", "솔랭", "게임"},
+		Category:  &channel.Category{ID: 3, Slug: "lol", NameKO: "리그 오브 레전드", NameEN: "League of Legends"},
+		StartedAt: time.Date(2026, 11, 25, 18, 30, 1, 0, time.UTC), Live: true, Viewers: 1234,
+	}
+	page := make([]search.Hit, 12)
+	for i := range page {
+		page[i] = hit
+	}
+	res := &search.Result{Terms: []string{"롤"}, Live: page, Channels: page, Past: page}
+	imageURL := func(key string) string { return "/media/" + key }
+	buf := AppendSearchJSON(nil, "롤", "", res, imageURL)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		buf = AppendSearchJSON(buf[:0], "롤", "", res, imageURL)
+	}
 }
