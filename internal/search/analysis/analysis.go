@@ -73,6 +73,7 @@ type Analyzer struct {
 	// Set before ready is closed, read-only afterwards.
 	err      error
 	tok      *tokenizer.Tokenizer
+	features *dictFeatures
 	synonyms map[string][]string
 	loadTime time.Duration
 }
@@ -140,6 +141,9 @@ func (a *Analyzer) load(loadDict func() (*dict.Dict, error)) error {
 	d, err := loadDict()
 	if err != nil {
 		return err
+	}
+	if a.features, err = compactFeatures(d); err != nil {
+		return fmt.Errorf("compact dictionary features: %w", err)
 	}
 	tok, err := tokenizer.New(d, tokenizer.UserDict(ud), tokenizer.OmitBosEos())
 	if err != nil {

@@ -44,29 +44,28 @@ func (a *Analyzer) appendKorean(out []Term, text string) []Term {
 			// A word the dictionary does not know (a nickname, new slang): keep it whole.
 			out = append(out, Term{Text: t.Surface})
 		case tokenizer.KNOWN:
-			out = appendKnown(out, t)
+			pos, kind, expr := a.features.entry(t.ID)
+			out = appendKnown(out, t.Surface, pos, kind, expr)
 		}
 	}
 	return out
 }
 
-// appendKnown turns a dictionary token into terms. A plain token is kept when its part of
-// speech is content. A compound noun is kept whole with its content parts. An inflected or
-// pre-analysed token (a stem glued to endings: 먹었, 예쁜) contributes its content morphemes
-// (먹, 예쁘) — the surface form with the ending attached would only match that one form.
-func appendKnown(out []Term, t tokenizer.Token) []Term {
-	pos := t.POS()
-	if len(pos) == 0 {
+// appendKnown turns a dictionary token (its surface, first part of speech, kind and
+// expression) into terms. A plain token is kept when its part of speech is content. A
+// compound noun is kept whole with its content parts. An inflected or pre-analysed token (a
+// stem glued to endings: 먹었, 예쁜) contributes its content morphemes (먹, 예쁘) — the
+// surface form with the ending attached would only match that one form.
+func appendKnown(out []Term, surface, pos string, kind entryKind, expr string) []Term {
+	if pos == "" {
 		return out
 	}
-	kind, _ := t.FeatureAt(featType)
-	expr, _ := t.FeatureAt(featExpression)
 	switch kind {
-	case "Compound":
-		if !contentPOS[firstPOS(pos[0])] {
+	case kindCompound:
+		if !contentPOS[firstPOS(pos)] {
 			return out
 		}
-		term := Term{Text: t.Surface}
+		term := Term{Text: surface}
 		for _, m := range morphemes(expr) {
 			if contentPOS[m.pos] {
 				term.Parts = append(term.Parts, m.text)
@@ -76,7 +75,7 @@ func appendKnown(out []Term, t tokenizer.Token) []Term {
 			term.Parts = nil
 		}
 		return append(out, term)
-	case "Inflect", "Preanalysis":
+	case kindInflect, kindPreanalysis:
 		for _, m := range morphemes(expr) {
 			if contentPOS[m.pos] {
 				out = append(out, Term{Text: m.text})
@@ -84,8 +83,8 @@ func appendKnown(out []Term, t tokenizer.Token) []Term {
 		}
 		return out
 	}
-	if contentPOS[pos[0]] {
-		out = append(out, Term{Text: t.Surface})
+	if contentPOS[pos] {
+		out = append(out, Term{Text: surface})
 	}
 	return out
 }
