@@ -24,40 +24,38 @@ import (
 )
 
 // server exposes the search service over HTTP on loopback the way the site's JSON API
-// does: decode the query, call the service, encode the result with the API's own encoder
-// (searchweb.AppendSearchJSON). It leaves out the site's router and middleware.
+// does: decode the query, call the service, write the result with the API's own writer
+// (searchweb.WriteSearchJSON). It leaves out the site's router and middleware.
 type server struct {
 	svc *search.Service
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var body []byte
 	switch r.URL.Path {
 	case "/search":
 		query := search.Query{Text: q.Get("q"), Category: q.Get("category")}
 		res, err := s.svc.Search(r.Context(), query)
 		if err != nil {
-			if errors.Is(err, search.ErrEmptyQuery) || errors.Is(err, search.ErrQueryTooLong) {
+			if errors.Is(err, search.ErrEmptyQuery) || errors.Is(err, search.ErrQueryTooLong) || errors.Is(err, search.ErrUnknownCategory) {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		body = searchweb.AppendSearchJSON(make([]byte, 0, 8<<10), query.Text, query.Category, res, nil)
+		searchweb.WriteSearchJSON(w, "public, max-age=2", query.Text, query.Category, res, nil)
 	case "/autocomplete":
-		var err error
-		if body, err = json.Marshal(s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions)); err != nil {
+		body, err := json.Marshal(s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions))
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(append(body, '\n'))
 	default:
 		http.NotFound(w, r)
-		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(append(body, '\n'))
 }
 
 func serve(ctx context.Context, svc *search.Service) (addr string, stop func(), err error) {

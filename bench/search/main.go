@@ -209,9 +209,20 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 		}); err != nil {
 			return err
 		}
-		return profiled(cpuProfile+".rate", func() {
+		runtime.MemProfileRate = 64 << 10
+		err := profiled(cpuProfile+".rate", func() {
 			fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
 		})
+		if err != nil {
+			return err
+		}
+		// What the fixed-rate run allocated (go tool pprof -sample_index=alloc_space).
+		f, err := os.Create(cpuProfile + ".allocs")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
 	uncachedBase, stopUncached, err := serve(ctx, uncached)

@@ -61,8 +61,7 @@ func (w *Web) apiSearch(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := AppendSearchJSON(make([]byte, 0, 8<<10), q.Text, q.Category, res, w.opts.ImageURL)
-	writeBody(rw, "public, max-age=2", append(body, '\n'))
+	WriteSearchJSON(rw, "public, max-age=2", q.Text, q.Category, res, w.opts.ImageURL)
 	return nil
 }
 

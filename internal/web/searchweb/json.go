@@ -1,8 +1,10 @@
 package searchweb
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +51,29 @@ func AppendSearchJSON(dst []byte, query, category string, res *search.Result, im
 		b = appendString(b, res.Next)
 	}
 	return append(b, '}')
+}
+
+// bodyBuffers recycles response buffers: a page of results is 8–16 KB, and allocating
+// (and growing) one per request was the largest share of the API's garbage.
+var bodyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 16<<10)
+	return &b
+}}
+
+// maxPooledBody is the largest buffer kept for reuse (a 50-a-section page is about 60 KB).
+const maxPooledBody = 128 << 10
+
+// WriteSearchJSON answers with the JSON body of GET /api/v1/search for res (see
+// AppendSearchJSON), encoded into a recycled buffer. The load tool of bench/search serves
+// it too.
+func WriteSearchJSON(rw http.ResponseWriter, cacheControl, query, category string, res *search.Result, imageURL func(string) string) {
+	buf := bodyBuffers.Get().(*[]byte)
+	body := AppendSearchJSON((*buf)[:0], query, category, res, imageURL)
+	writeBody(rw, cacheControl, append(body, '\n'))
+	if cap(body) <= maxPooledBody {
+		*buf = body[:0]
+		bodyBuffers.Put(buf)
+	}
 }
 
 // appendHit writes h as an apiHit.
