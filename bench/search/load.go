@@ -24,10 +24,11 @@ import (
 )
 
 // server exposes the search service over HTTP on loopback the way the site's JSON API
-// does: decode the query, call the service, write the result with the API's own writer
-// (searchweb.WriteSearchJSON). It leaves out the site's router and middleware.
+// does: decode the query, call the service, write the result with the API's own encoder
+// (searchweb.Encoder). It leaves out the site's router and middleware.
 type server struct {
 	svc *search.Service
+	enc *searchweb.Encoder
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +45,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		searchweb.WriteSearchJSON(w, "public, max-age=2", query.Text, query.Category, res, nil)
+		s.enc.Write(w, "public, max-age=2", query.Text, query.Category, res)
 	case "/autocomplete":
 		body, err := json.Marshal(s.svc.Autocomplete(q.Get("q"), search.DefaultSuggestions))
 		if err != nil {
@@ -63,7 +64,7 @@ func serve(ctx context.Context, svc *search.Service) (addr string, stop func(), 
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: &server{svc: svc}, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: &server{svc: svc, enc: searchweb.NewEncoder(nil)}, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

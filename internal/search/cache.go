@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/freelylive/freely/internal/gencache"
 )
 
 // dfCache keeps document frequencies for a while: they move slowly, and only the relative
@@ -73,97 +75,9 @@ func (c *dfCache) get(ctx context.Context, tokens []string) (map[string]int, int
 	return out, total, nil
 }
 
-// genCache holds values computed under one index generation, like a search engine's
-// request cache is dropped on refresh: every search still reads the generation from the
-// database, so nothing is served after a committed change, on this node or another. It
-// keeps at most max entries in two halves: new entries go into the current half; a full
-// current half becomes the older one (dropping the one before), and a hit in the older half
-// moves the entry back. Popular entries survive a full cache, so it never empties at once —
-// which at thousands of searches a second was a burst of misses every few seconds. A nil
-// cache keeps nothing.
-type genCache[K comparable, V any] struct {
-	half int
-
-	mu       sync.Mutex
-	gen      int64
-	cur, old map[K]V
-}
-
-func newGenCache[K comparable, V any](size int) *genCache[K, V] {
-	half := max(1, size/2)
-	return &genCache[K, V]{half: half, cur: make(map[K]V), old: make(map[K]V)}
-}
-
-func (c *genCache[K, V]) get(k K, gen int64) (V, bool) {
-	var zero V
-	if c == nil {
-		return zero, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return zero, false
-	}
-	return c.lookup(k)
-}
-
-// lookup finds k, moving it from the older half to the current one; mu is held.
-func (c *genCache[K, V]) lookup(k K) (V, bool) {
-	if v, ok := c.cur[k]; ok {
-		return v, true
-	}
-	v, ok := c.old[k]
-	if ok {
-		delete(c.old, k)
-		c.store(k, v)
-	}
-	return v, ok
-}
-
-// store adds k to the current half, turning a full current half into the older one; mu is
-// held.
-func (c *genCache[K, V]) store(k K, v V) {
-	if len(c.cur) >= c.half {
-		c.old, c.cur = c.cur, make(map[K]V, c.half)
-	}
-	c.cur[k] = v
-}
-
-// begin prepares a put under gen: false when gen is older than the cache's (a late writer,
-// whose value must not be kept); a newer gen empties the cache. mu is held.
-func (c *genCache[K, V]) begin(gen int64) bool {
-	if gen < c.gen {
-		return false
-	}
-	if gen > c.gen {
-		c.gen = gen
-		clear(c.cur)
-		clear(c.old)
-	}
-	return true
-}
-
-func (c *genCache[K, V]) put(k K, v V, gen int64) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.begin(gen) {
-		c.store(k, v)
-	}
-}
-
-// len reports how many entries the cache holds (for tests).
-func (c *genCache[K, V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.old)
-}
-
-// pageCache keeps ranked pages by query, section and position.
+// pageCache keeps ranked pages by query, section and position under the index generation.
 type pageCache struct {
-	*genCache[string, cachedPage]
+	c *gencache.Cache[string, cachedPage]
 }
 
 type cachedPage struct {
@@ -182,14 +96,14 @@ type rankedDoc struct {
 }
 
 func newPageCache(max int) *pageCache {
-	return &pageCache{newGenCache[string, cachedPage](max)}
+	return &pageCache{gencache.New[string, cachedPage](max)}
 }
 
 func (c *pageCache) get(key string, gen int64) ([]Candidate, *pagePos, bool) {
 	if c == nil {
 		return nil, nil, false
 	}
-	e, ok := c.genCache.get(key, gen)
+	e, ok := c.c.Get(key, gen)
 	if !ok {
 		return nil, nil, false
 	}
@@ -208,18 +122,18 @@ func (c *pageCache) put(key string, gen int64, page []Candidate, next *pagePos) 
 	for i, p := range page {
 		kept[i] = rankedDoc{DocID: p.DocID, ChannelID: p.ChannelID, Live: p.Live, Viewers: p.Viewers, Score: p.Score}
 	}
-	c.genCache.put(key, cachedPage{page: kept, next: next}, gen)
+	c.c.Put(key, cachedPage{page: kept, next: next}, gen)
 }
 
-// cardCache keeps result cards by document ID (the generation covers everything a card
-// shows: see Store.Generation), so a popular document is read once per generation instead
-// of once per search.
+// cardCache keeps result cards by document ID under the index generation (it covers
+// everything a card shows: see Store.Generation), so a popular document is read once per
+// generation instead of once per search.
 type cardCache struct {
-	*genCache[int64, Hit]
+	c *gencache.Cache[int64, Hit]
 }
 
 func newCardCache(max int) *cardCache {
-	return &cardCache{newGenCache[int64, Hit](max)}
+	return &cardCache{gencache.New[int64, Hit](max)}
 }
 
 // get returns the cards of ids known under gen, and the IDs it lacks.
@@ -229,13 +143,8 @@ func (c *cardCache) get(ids []int64, gen int64) (map[int64]Hit, []int64) {
 		return out, ids
 	}
 	var missing []int64
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return out, ids
-	}
 	for _, id := range ids {
-		if h, ok := c.lookup(id); ok {
+		if h, ok := c.c.Get(id, gen); ok {
 			out[id] = h
 		} else {
 			missing = append(missing, id)
@@ -248,12 +157,7 @@ func (c *cardCache) put(cards map[int64]Hit, gen int64) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.begin(gen) {
-		return
-	}
 	for id, h := range cards {
-		c.store(id, h)
+		c.c.Put(id, h, gen)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/freelylive/freely/internal/search/analysis"
@@ -225,40 +224,6 @@ func TestPageCacheFollowsGeneration(t *testing.T) {
 	}
 }
 
-// TestGenCacheKeepsUsedEntriesWhenFull checks the two-halves eviction: a full cache drops
-// what was not used since the last turnover, never everything at once, and never holds more
-// than its size.
-func TestGenCacheKeepsUsedEntriesWhenFull(t *testing.T) {
-	t.Parallel()
-	c := newGenCache[string, int](4) // halves of 2
-	c.put("a", 1, 1)
-	c.put("b", 2, 1)
-	// The current half is full: a and b become the older half, c starts the current one.
-	c.put("c", 3, 1)
-	// a, used again, moves back to the current half (c, a).
-	if _, ok := c.get("a", 1); !ok {
-		t.Fatal("a was dropped at the first turnover")
-	}
-	c.put("d", 4, 1) // current (c, a) full: it becomes the older half, b is dropped
-	if _, ok := c.get("b", 1); ok {
-		t.Error("b, unused since the turnover, is still cached")
-	}
-	for _, k := range []string{"a", "c", "d"} {
-		if _, ok := c.get(k, 1); !ok {
-			t.Errorf("%s was dropped", k)
-		}
-	}
-	for i := range 100 {
-		c.put(strconv.Itoa(i), i, 1)
-		if n := c.len(); n > 4 {
-			t.Fatalf("cache of 4 holds %d entries", n)
-		}
-	}
-	if v, ok := c.get("99", 1); !ok || v != 99 {
-		t.Errorf("newest entry = %v, %v", v, ok)
-	}
-}
-
 func TestCounterCountsStoredText(t *testing.T) {
 	t.Parallel()
 	m := Match{Groups: []Group{{{"롤"}}, {{"개발자"}, {"개발", "자"}}}}
@@ -307,7 +272,7 @@ func TestCardCacheFollowsGeneration(t *testing.T) {
 	if got, _ := c.get([]int64{1, 2, 3, 4, 5}, 5); len(got) > 4 || len(got) < 2 {
 		t.Errorf("after overflow: %d cards", len(got))
 	}
-	if n := c.len(); n > 4 {
+	if n := c.c.Len(); n > 4 {
 		t.Errorf("a cache of 4 holds %d cards", n)
 	}
 	var none *cardCache

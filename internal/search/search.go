@@ -83,7 +83,10 @@ type Document struct {
 
 // Hit is one search result with what a result card shows. It holds nothing private.
 type Hit struct {
-	Section     Section
+	Section Section
+	// DocID is the index row the hit comes from: with Result.Generation it identifies what
+	// the card shows, for callers that cache its rendering.
+	DocID       int64
 	ChannelID   int64
 	Handle      string
 	DisplayName string

@@ -16,6 +16,7 @@ import (
 
 	"github.com/freelylive/freely/internal/bus"
 	"github.com/freelylive/freely/internal/channel"
+	"github.com/freelylive/freely/internal/gencache"
 	"github.com/freelylive/freely/internal/live"
 	"github.com/freelylive/freely/internal/search/analysis"
 	"github.com/freelylive/freely/internal/store"
@@ -138,11 +139,11 @@ type Service struct {
 	// terms keeps analysed query texts (analysis does not depend on the index: its
 	// generation is always 0); categories keeps category filters under the index
 	// generation, which category changes raise.
-	terms      *genCache[string, []analysis.Term]
-	categories *genCache[string, int64]
+	terms      *gencache.Cache[string, []analysis.Term]
+	categories *gencache.Cache[string, int64]
 	// results keeps whole results of the most asked queries, so a popular search costs
 	// the generation read and little else.
-	results *genCache[string, *Result]
+	results *gencache.Cache[string, *Result]
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -175,9 +176,9 @@ func New(opts Options) (*Service, error) {
 	if opts.RankCache >= 0 {
 		s.pages = newPageCache(cmp.Or(opts.RankCache, DefaultRankCache))
 		s.cards = newCardCache(cardCacheSize)
-		s.categories = newGenCache[string, int64](categoryCacheSize)
-		s.terms = newGenCache[string, []analysis.Term](termCacheSize)
-		s.results = newGenCache[string, *Result](resultCacheSize)
+		s.categories = gencache.New[string, int64](categoryCacheSize)
+		s.terms = gencache.New[string, []analysis.Term](termCacheSize)
+		s.results = gencache.New[string, *Result](resultCacheSize)
 	}
 	return s, nil
 }
@@ -205,6 +206,10 @@ type Result struct {
 	Next string
 	// Terms are the analysed words of the query, for highlighting.
 	Terms []string
+	// Generation is the index generation the result was read under (0 when the service
+	// caches nothing): while it is current, a hit's card (all but Viewers) stays the same
+	// for its DocID.
+	Generation int64
 }
 
 // Search answers a query: the sections it asks for, ranked as the package comment says. A
@@ -235,14 +240,14 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 	}
 	key := resultKey(q, limit)
-	if res, ok := s.results.get(key, gen); ok {
+	if res, ok := s.results.Get(key, gen); ok {
 		return s.withViewers(res), nil
 	}
 	res, err := s.search(ctx, q, sections, limit, gen)
 	if err != nil {
 		return nil, err
 	}
-	s.results.put(key, res, gen)
+	s.results.Put(key, res, gen)
 	return res, nil
 }
 
@@ -302,7 +307,7 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 		}
 	}
 
-	res := &Result{}
+	res := &Result{Generation: gen}
 	for _, t := range terms {
 		res.Terms = append(res.Terms, t.Text)
 	}
@@ -373,7 +378,7 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 			if !ok {
 				continue // deleted between the two reads
 			}
-			h.Section, h.Score, h.Viewers = sec, c.Score, c.Viewers
+			h.Section, h.DocID, h.Score, h.Viewers = sec, c.DocID, c.Score, c.Viewers
 			if sec == SectionLive && s.viewers != nil {
 				if v, ok := s.viewers(c.ChannelID); ok {
 					h.Viewers = v // the order may be a few seconds old; the count is not
@@ -396,21 +401,21 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 // analyse returns the terms of a query text, from the cache when the text was analysed
 // before (popular searches repeat; analysis is a tenth of a cached search's work).
 func (s *Service) analyse(ctx context.Context, text string) ([]analysis.Term, error) {
-	if terms, ok := s.terms.get(text, 0); ok {
+	if terms, ok := s.terms.Get(text, 0); ok {
 		return terms, nil
 	}
 	terms, err := s.an.Terms(ctx, text)
 	if err != nil {
 		return nil, err
 	}
-	s.terms.put(text, terms, 0)
+	s.terms.Put(text, terms, 0)
 	return terms, nil
 }
 
 // categoryID returns the ID of the category with the slug, cached under the index
 // generation gen (0 when the service caches nothing).
 func (s *Service) categoryID(ctx context.Context, slug string, gen int64) (int64, error) {
-	if id, ok := s.categories.get(slug, gen); ok {
+	if id, ok := s.categories.Get(slug, gen); ok {
 		return id, nil
 	}
 	c, err := s.store.CategoryBySlug(ctx, slug)
@@ -420,7 +425,7 @@ func (s *Service) categoryID(ctx context.Context, slug string, gen int64) (int64
 	if err != nil {
 		return 0, fmt.Errorf("search: category %q: %w", slug, err)
 	}
-	s.categories.put(slug, c.ID, gen)
+	s.categories.Put(slug, c.ID, gen)
 	return c.ID, nil
 }
 

@@ -61,7 +61,7 @@ func (w *Web) apiSearch(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteSearchJSON(rw, "public, max-age=2", q.Text, q.Category, res, w.opts.ImageURL)
+	w.enc.Write(rw, "public, max-age=2", q.Text, q.Category, res)
 	return nil
 }
 

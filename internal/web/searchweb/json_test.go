@@ -3,6 +3,7 @@ package searchweb
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +110,39 @@ func BenchmarkAppendSearchJSON(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		buf = AppendSearchJSON(buf[:0], "롤", "", res, imageURL)
+	}
+}
+
+// TestEncoderReusesCardsWithinAGeneration checks the Encoder writes AppendSearchJSON's
+// bytes, takes a card's JSON from its cache while the result's generation stays the same
+// (viewers and the live flag still fresh), and encodes it again under a new generation.
+func TestEncoderReusesCardsWithinAGeneration(t *testing.T) {
+	t.Parallel()
+	imageURL := func(key string) string { return "/media/" + key }
+	hit := func(title string, viewers int) search.Hit {
+		return search.Hit{DocID: 9, Handle: "kr_9", DisplayName: "방송인", ProfileKey: "pk", SessionID: 3,
+			Title: title, Tags: []string{"롤"}, Live: true, Viewers: viewers}
+	}
+	enc := NewEncoder(imageURL)
+	res := &search.Result{Terms: []string{"롤"}, Live: []search.Hit{hit("첫 제목 <b>", 5)}, Generation: 7}
+	if got, want := enc.Append(nil, "롤", "", res), AppendSearchJSON(nil, "롤", "", res, imageURL); string(got) != string(want) {
+		t.Fatalf("Encoder:\n got %s\nwant %s", got, want)
+	}
+
+	// Same generation: the card is the cached one, the viewers are the new ones.
+	again := &search.Result{Terms: []string{"롤"}, Live: []search.Hit{hit("바뀐 제목", 50)}, Generation: 7}
+	got := string(enc.Append(nil, "롤", "", again))
+	if !strings.Contains(got, `첫 제목 \u003cb\u003e`) || !strings.Contains(got, `"viewers":50`) {
+		t.Errorf("same generation: %s", got)
+	}
+
+	// A new generation, or none: encoded afresh.
+	again.Generation = 8
+	if got := string(enc.Append(nil, "롤", "", again)); !strings.Contains(got, "바뀐 제목") {
+		t.Errorf("new generation kept the old card: %s", got)
+	}
+	again.Live[0].Title, again.Generation = "세 번째", 0
+	if got := string(enc.Append(nil, "롤", "", again)); !strings.Contains(got, "세 번째") {
+		t.Errorf("a result without a generation used a cached card: %s", got)
 	}
 }

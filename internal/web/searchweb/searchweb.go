@@ -52,6 +52,7 @@ type Web struct {
 	opts   Options
 	log    *slog.Logger
 	router *web.Router // set when web.New registers the routes
+	enc    *Encoder
 }
 
 // New checks opts. It does no I/O.
@@ -65,7 +66,7 @@ func New(opts Options) (*Web, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	w := &Web{opts: opts, log: opts.Logger}
+	w := &Web{opts: opts, log: opts.Logger, enc: NewEncoder(opts.ImageURL)}
 	if w.log == nil {
 		w.log = slog.Default()
 	}
