@@ -83,7 +83,8 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	fmt.Printf("analyzer: dictionary loaded in %v, heap %d MB\n", an.LoadDuration().Round(time.Millisecond), ms.HeapAlloc>>20)
 	_ = start
 
-	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: dbURL, MaxOpenConns: 2 * clients})
+	// The pool the platform opens by default (4 connections on SQLite, 20 on PostgreSQL).
+	db, err := sqlstore.Open(ctx, sqlstore.Options{URL: dbURL})
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 		return nil
 	}
 	w := newWorkload(c)
-	base, stop, err := serve(ctx, svc)
+	base, handler, stop, err := serve(ctx, svc)
 	if err != nil {
 		return err
 	}
@@ -210,8 +211,10 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 			return err
 		}
 		runtime.MemProfileRate = 64 << 10
+		handler.take()
 		err := profiled(cpuProfile+".rate", func() {
 			fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
+			fmt.Printf("                                     %s\n", handler.take())
 		})
 		if err != nil {
 			return err
@@ -225,14 +228,16 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
-	uncachedBase, stopUncached, err := serve(ctx, uncached)
+	uncachedBase, _, stopUncached, err := serve(ctx, uncached)
 	if err != nil {
 		return err
 	}
 	defer stopUncached()
 	uncachedURL := func(r *rand.Rand) string { return w.searchURL(r, "http://"+uncachedBase) }
 	fmt.Printf("  search without rank cache, %d clients back to back: %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, uncachedURL) }))
+	handler.take()
 	fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
+	fmt.Printf("                                     %s\n", handler.take())
 	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, acURL) }))
 	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, cpuTimed(func() result { return run(ctx, dur, clients*4, acRate, acURL) }))
 	return nil
