@@ -202,7 +202,11 @@ func openPostgres(u string, maxOpen int, logger *slog.Logger) (*DB, error) {
 		maxOpen = 20
 	}
 	sqldb.SetMaxOpenConns(maxOpen)
-	sqldb.SetMaxIdleConns(max(2, maxOpen/2))
+	// Every connection may stay idle: with fewer idle slots than open ones, a load above
+	// the idle count closed connections as they were released and opened new ones for the
+	// next queries — a server process forked, authenticated and its statements prepared
+	// again, many times a second. Idle connections still close after five minutes.
+	sqldb.SetMaxIdleConns(maxOpen)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	sqldb.SetConnMaxLifetime(time.Hour)
 	logger.Debug("database: postgres", "url", redactURL(u), "max_open_conns", maxOpen)
