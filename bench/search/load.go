@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -44,9 +43,9 @@ func (s *server) take() string {
 	if len(d) == 0 {
 		return "no requests"
 	}
-	slices.Sort(d)
-	at := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Microsecond) }
-	return fmt.Sprintf("in the handler: p50 %v, p90 %v, p99 %v, max %v", at(0.5), at(0.9), at(0.99), d[len(d)-1].Round(time.Microsecond))
+	r := summarize(d, 0)
+	return fmt.Sprintf("in the handler: p50 %v, p90 %v, p99 %v, max %v", r.P50.Round(time.Microsecond),
+		r.P90.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -250,18 +249,23 @@ func run(ctx context.Context, d time.Duration, clients int, rate float64, next f
 		}
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
-		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
+	res := summarize(latencies, time.Since(start))
+	res.Errors, res.Status4xx = errs, bad
+	return res
+}
+
+// summarize sorts lat, the latencies of requests completed over elapsed, and returns their
+// count, rate and percentiles.
+func summarize(lat []time.Duration, elapsed time.Duration) result {
+	slices.Sort(lat)
+	res := result{Requests: len(lat), Duration: elapsed}
+	if len(lat) == 0 {
+		return res
 	}
-	res := result{Requests: len(latencies), Errors: errs, Status4xx: bad, Duration: elapsed,
-		Throughput: float64(len(latencies)) / elapsed.Seconds(), P50: pct(0.50), P90: pct(0.90), P99: pct(0.99)}
-	if len(latencies) > 0 {
-		res.Max = latencies[len(latencies)-1]
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	res.P50, res.P90, res.P99, res.Max = pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1]
+	if elapsed > 0 {
+		res.Throughput = float64(len(lat)) / elapsed.Seconds()
 	}
 	return res
 }
@@ -342,8 +346,7 @@ func inProcess(ctx context.Context, svc *search.Service, w *workload, n int, aut
 		}
 		lat = append(lat, time.Since(t0))
 	}
-	elapsed := time.Since(start)
-	slices.Sort(lat)
-	return result{Requests: n, Errors: errs, Duration: elapsed, Throughput: float64(n) / elapsed.Seconds(),
-		P50: lat[n/2], P90: lat[n*9/10], P99: lat[n*99/100], Max: lat[n-1]}
+	res := summarize(lat, time.Since(start))
+	res.Errors = errs
+	return res
 }

@@ -57,8 +57,9 @@ func main() {
 	}
 }
 
-// cpuProfile, when set, profiles the in-process search runs and the first HTTP search run
-// (to cpuProfile, cpuProfile.cached and cpuProfile.http), then stops.
+// cpuProfile, when set, profiles the in-process search runs, one HTTP search run back to
+// back and one at the fixed rate (to cpuProfile, .cached, .http and .rate, with the
+// fixed-rate run's allocations in .allocs), then stops.
 var cpuProfile string
 
 // skipHTTP makes the run stop after the in-process runs.
@@ -168,66 +169,58 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	defer stop()
 	base = "http://" + base
 
-	fmt.Println("\nin process, one caller:")
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
+	// step runs f, under the CPU profiler writing to cpuProfile+suffix when profiling.
+	step := func(suffix string, f func()) error {
+		if cpuProfile == "" {
+			f()
+			return nil
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		fmt.Println("  search, no rank cache", inProcess(ctx, uncached, w, 2000, false))
-		pprof.StopCPUProfile()
-		f.Close()
-		if f, err = os.Create(cpuProfile + ".cached"); err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		fmt.Println("  search", inProcess(ctx, svc, w, 4000, false))
-		pprof.StopCPUProfile()
-		f.Close()
-	} else {
-		fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
-		fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
-		fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
+		return profiled(cpuProfile+suffix, f)
 	}
+
+	fmt.Println("\nin process, one caller:")
+	if err := step("", func() {
+		fmt.Println("  search, no rank cache ", cpuTimed(func() result { return inProcess(ctx, uncached, w, 2000, false) }))
+	}); err != nil {
+		return err
+	}
+	if err := step(".cached", func() {
+		fmt.Println("  search                ", cpuTimed(func() result { return inProcess(ctx, svc, w, 4000, false) }))
+	}); err != nil {
+		return err
+	}
+	fmt.Println("  autocomplete          ", cpuTimed(func() result { return inProcess(ctx, svc, w, 20000, true) }))
 	if skipHTTP {
 		return nil
 	}
 
 	searchURL := func(r *rand.Rand) string { return w.searchURL(r, base) }
 	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }
+	searchAtRate := func() {
+		handler.take()
+		fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
+		fmt.Printf("                                     %s\n", handler.take())
+	}
 	fmt.Println("\nHTTP on loopback:")
 	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
+	if err := step(".http", func() {
+		fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
+	}); err != nil {
+		return err
+	}
 	if cpuProfile != "" {
-		// Profiled: the in-process runs above, one HTTP run back to back and one at the
-		// fixed rate, then stop.
-		if err := profiled(cpuProfile+".http", func() {
-			fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
-		}); err != nil {
-			return err
-		}
+		// Profiled: the runs above and the fixed-rate run with its allocations, then stop.
 		runtime.MemProfileRate = 64 << 10
-		handler.take()
-		err := profiled(cpuProfile+".rate", func() {
-			fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
-			fmt.Printf("                                     %s\n", handler.take())
-		})
-		if err != nil {
+		if err := profiled(cpuProfile+".rate", searchAtRate); err != nil {
 			return err
 		}
-		// What the fixed-rate run allocated (go tool pprof -sample_index=alloc_space).
-		f, err := os.Create(cpuProfile + ".allocs")
+		f, err := os.Create(cpuProfile + ".allocs") // go tool pprof -sample_index=alloc_space
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
-	fmt.Printf("  search, %d clients back to back:   %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, searchURL) }))
 	uncachedBase, _, stopUncached, err := serve(ctx, uncached)
 	if err != nil {
 		return err
@@ -235,9 +228,7 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	defer stopUncached()
 	uncachedURL := func(r *rand.Rand) string { return w.searchURL(r, "http://"+uncachedBase) }
 	fmt.Printf("  search without rank cache, %d clients back to back: %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, uncachedURL) }))
-	handler.take()
-	fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
-	fmt.Printf("                                     %s\n", handler.take())
+	searchAtRate()
 	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, acURL) }))
 	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, cpuTimed(func() result { return run(ctx, dur, clients*4, acRate, acURL) }))
 	return nil

@@ -248,7 +248,7 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	s.results.Put(key, res, gen)
-	return res, nil
+	return s.withViewers(res), nil
 }
 
 // resultKey identifies a whole result in the cache: the query as asked, the limit as
@@ -257,8 +257,8 @@ func resultKey(q Query, limit int) string {
 	return q.Text + "\x00" + q.Category + "\x00" + string(q.Section) + "\x00" + strconv.Itoa(limit) + "\x00" + q.Cursor
 }
 
-// withViewers returns a cached result with the current viewers of its live hits: the order
-// of a cached page may be as old as its generation, its counts are not. The cached result
+// withViewers returns res with the current viewers of its live hits: the order of a cached
+// page may be as old as its generation, its counts are not. res, which may be cached,
 // stays as it was.
 func (s *Service) withViewers(res *Result) *Result {
 	if s.viewers == nil || len(res.Live) == 0 {
@@ -379,11 +379,6 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 				continue // deleted between the two reads
 			}
 			h.Section, h.DocID, h.Score, h.Viewers = sec, c.DocID, c.Score, c.Viewers
-			if sec == SectionLive && s.viewers != nil {
-				if v, ok := s.viewers(c.ChannelID); ok {
-					h.Viewers = v // the order may be a few seconds old; the count is not
-				}
-			}
 			hits = append(hits, h)
 		}
 		switch sec {

@@ -6,44 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/freelylive/freely/internal/search"
 )
-
-// apiHit is a result in the JSON API: what a card shows, nothing private.
-type apiHit struct {
-	URL          string       `json:"url"`
-	Handle       string       `json:"handle"`
-	DisplayName  string       `json:"display_name"`
-	ProfileURL   string       `json:"profile_url,omitempty"`
-	SessionID    int64        `json:"session_id,omitempty"`
-	Title        string       `json:"title,omitempty"`
-	Tags         []string     `json:"tags,omitempty"`
-	Category     *apiCategory `json:"category,omitempty"`
-	StartedAt    *time.Time   `json:"started_at,omitempty"`
-	Introduction string       `json:"introduction,omitempty"`
-	Live         bool         `json:"live"`
-	Viewers      int          `json:"viewers"`
-}
-
-type apiCategory struct {
-	Slug   string `json:"slug"`
-	NameKO string `json:"name_ko"`
-	NameEN string `json:"name_en"`
-}
-
-type apiResult struct {
-	Query    string   `json:"query"`
-	Category string   `json:"category,omitempty"`
-	Terms    []string `json:"terms"`
-	Live     []apiHit `json:"live"`
-	Channels []apiHit `json:"channels"`
-	Past     []apiHit `json:"past"`
-	// Next continues the one section asked for (?section=…&cursor=next).
-	Next string `json:"next,omitempty"`
-}
 
 // apiSearch answers GET /api/v1/search?q=…&category=…[&section=…&cursor=…&limit=…].
 // Every section is returned when section is not given (only it otherwise). A missing query

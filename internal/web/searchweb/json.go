@@ -13,20 +13,14 @@ import (
 )
 
 // The search API answers thousands of requests a second; encoding/json spends more on
-// reflection over a result than the rest of the HTTP round trip. AppendSearchJSON writes the
-// same bytes json.Marshal would (json_test.go checks it) by hand.
-
-// AppendSearchJSON appends the JSON body of GET /api/v1/search for res to dst: query and
-// category as asked, imageURL turning profile image keys into URLs (nil: none). It writes
-// from the hits themselves, without building the apiResult it encodes.
-func AppendSearchJSON(dst []byte, query, category string, res *search.Result, imageURL func(string) string) []byte {
-	return appendResult(dst, query, category, res, imageURL, nil)
-}
+// reflection over a result than the rest of the HTTP round trip. Encoder writes the same
+// bytes json.Marshal would for the apiResult of json_test.go (the test checks it) by hand,
+// straight from the hits.
 
 // Encoder writes search responses, keeping the JSON of each card (everything but its live
 // flag and viewers) under the index generation of the result it came in: escaping the text
 // of 36 cards was a tenth of a search's CPU, and popular cards come back in search after
-// search. The bytes are those of AppendSearchJSON. It is safe for concurrent use.
+// search. It is safe for concurrent use.
 type Encoder struct {
 	imageURL func(string) string
 	cards    *gencache.Cache[int64, []byte]
@@ -41,7 +35,8 @@ func NewEncoder(imageURL func(string) string) *Encoder {
 	return &Encoder{imageURL: imageURL, cards: gencache.New[int64, []byte](encodedCards)}
 }
 
-// Append appends the JSON body of GET /api/v1/search for res to dst.
+// Append appends the JSON body of GET /api/v1/search for res to dst: query and category
+// as asked.
 func (e *Encoder) Append(dst []byte, query, category string, res *search.Result) []byte {
 	return appendResult(dst, query, category, res, e.imageURL, e.cards)
 }
@@ -68,8 +63,9 @@ func (e *Encoder) Write(rw http.ResponseWriter, cacheControl, query, category st
 	}
 }
 
-// appendResult writes res as an apiResult, taking the cards' JSON from cards when it is
-// not nil and res says under which generation it was read.
+// appendResult writes res as the API's JSON object, imageURL turning profile image keys
+// into URLs (nil: none), taking the cards' JSON from cards when it is not nil and res says
+// under which generation it was read.
 func appendResult(b []byte, query, category string, res *search.Result, imageURL func(string) string, cards *gencache.Cache[int64, []byte]) []byte {
 	b = append(b, `{"query":`...)
 	b = appendString(b, query)
@@ -122,8 +118,8 @@ func appendResult(b []byte, query, category string, res *search.Result, imageURL
 	return append(b, '}')
 }
 
-// appendCard writes h as an apiHit up to (not including) its live flag and viewers, which
-// the caller appends with the closing brace.
+// appendCard writes h as the API's hit object up to (not including) its live flag and
+// viewers, which the caller appends with the closing brace.
 func appendCard(b []byte, h *search.Hit, imageURL func(string) string) []byte {
 	b = append(b, `{"url":"/c/`...)
 	b = appendStringBody(b, url.PathEscape(h.Handle))

@@ -11,8 +11,8 @@ import (
 	"github.com/freelylive/freely/internal/search"
 )
 
-// AppendSearchJSON must write exactly what encoding/json writes for the same response.
-func TestAppendSearchJSONMatchesEncodingJSON(t *testing.T) {
+// The encoder must write exactly what encoding/json writes for the same response.
+func TestSearchJSONMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	odd := "따옴표\" 역슬래시\\ <b>&amp;</b> \n\r\t\b\f\x00\x1f\x7f 줄\u2028문단\u2029 깨짐\xff\xfe끝 😀" +
 		" 힣\ud7a3 ‘…’ ॐ ￿ 잘림\xea\xb0"
@@ -42,7 +42,7 @@ func TestAppendSearchJSONMatchesEncodingJSON(t *testing.T) {
 		{"", "", &search.Result{}},
 		{"x", "", &search.Result{Terms: []string{}, Past: []search.Hit{{Tags: []string{}}}}},
 	} {
-		got := AppendSearchJSON(nil, tc.query, tc.category, tc.res, imageURL)
+		got := NewEncoder(imageURL).Append(nil, tc.query, tc.category, tc.res)
 		want := apiResult{Query: tc.query, Category: tc.category, Terms: tc.res.Terms, Next: tc.res.Next,
 			Live: apiHits(tc.res.Live, imageURL), Channels: apiHits(tc.res.Channels, imageURL), Past: apiHits(tc.res.Past, imageURL)}
 		if want.Terms == nil {
@@ -53,7 +53,7 @@ func TestAppendSearchJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		if string(got) != string(wantJSON) {
-			t.Errorf("AppendSearchJSON:\n got %s\nwant %s", got, wantJSON)
+			t.Errorf("Encoder:\n got %s\nwant %s", got, wantJSON)
 		}
 		if !json.Valid(got) {
 			t.Errorf("not valid JSON: %s", got)
@@ -71,7 +71,40 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
-// apiHits is the reference model AppendSearchJSON is checked against.
+// apiHit is a result in the JSON API: what a card shows, nothing private.
+type apiHit struct {
+	URL          string       `json:"url"`
+	Handle       string       `json:"handle"`
+	DisplayName  string       `json:"display_name"`
+	ProfileURL   string       `json:"profile_url,omitempty"`
+	SessionID    int64        `json:"session_id,omitempty"`
+	Title        string       `json:"title,omitempty"`
+	Tags         []string     `json:"tags,omitempty"`
+	Category     *apiCategory `json:"category,omitempty"`
+	StartedAt    *time.Time   `json:"started_at,omitempty"`
+	Introduction string       `json:"introduction,omitempty"`
+	Live         bool         `json:"live"`
+	Viewers      int          `json:"viewers"`
+}
+
+type apiCategory struct {
+	Slug   string `json:"slug"`
+	NameKO string `json:"name_ko"`
+	NameEN string `json:"name_en"`
+}
+
+type apiResult struct {
+	Query    string   `json:"query"`
+	Category string   `json:"category,omitempty"`
+	Terms    []string `json:"terms"`
+	Live     []apiHit `json:"live"`
+	Channels []apiHit `json:"channels"`
+	Past     []apiHit `json:"past"`
+	// Next continues the one section asked for (?section=…&cursor=next).
+	Next string `json:"next,omitempty"`
+}
+
+// apiHits is the reference model the encoder is checked against.
 func apiHits(hits []search.Hit, imageURL func(string) string) []apiHit {
 	out := make([]apiHit, len(hits))
 	for i, h := range hits {
@@ -92,8 +125,9 @@ func apiHits(hits []search.Hit, imageURL func(string) string) []apiHit {
 	return out
 }
 
-// BenchmarkAppendSearchJSON encodes a full page of Korean results (three sections of 12).
-func BenchmarkAppendSearchJSON(b *testing.B) {
+// BenchmarkSearchJSON encodes a full page of Korean results (three sections of 12), every
+// card escaped anew (no generation to keep them under).
+func BenchmarkSearchJSON(b *testing.B) {
 	hit := search.Hit{
 		Handle: "kr_streamer_01", DisplayName: "민수지TV", ProfileKey: "pk/1", SessionID: 123456,
 		Title: "[롤] 다이아 승급전 도전! 오늘은 꼭 간다 ㅋㅋ 시청자 참여 환영", Tags: []string{"롤", "리그오브레전드", "솔랭", "게임"},
@@ -106,15 +140,16 @@ func BenchmarkAppendSearchJSON(b *testing.B) {
 	}
 	res := &search.Result{Terms: []string{"롤"}, Live: page, Channels: page, Past: page}
 	imageURL := func(key string) string { return "/media/" + key }
-	buf := AppendSearchJSON(nil, "롤", "", res, imageURL)
+	enc := NewEncoder(imageURL)
+	buf := enc.Append(nil, "롤", "", res)
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		buf = AppendSearchJSON(buf[:0], "롤", "", res, imageURL)
+		buf = enc.Append(buf[:0], "롤", "", res)
 	}
 }
 
-// TestEncoderReusesCardsWithinAGeneration checks the Encoder writes AppendSearchJSON's
-// bytes, takes a card's JSON from its cache while the result's generation stays the same
+// TestEncoderReusesCardsWithinAGeneration checks the Encoder writes the same bytes with and
+// without kept cards, takes a card's JSON from its cache while the result's generation stays the same
 // (viewers and the live flag still fresh), and encodes it again under a new generation.
 func TestEncoderReusesCardsWithinAGeneration(t *testing.T) {
 	t.Parallel()
@@ -125,7 +160,7 @@ func TestEncoderReusesCardsWithinAGeneration(t *testing.T) {
 	}
 	enc := NewEncoder(imageURL)
 	res := &search.Result{Terms: []string{"롤"}, Live: []search.Hit{hit("첫 제목 <b>", 5)}, Generation: 7}
-	if got, want := enc.Append(nil, "롤", "", res), AppendSearchJSON(nil, "롤", "", res, imageURL); string(got) != string(want) {
+	if got, want := enc.Append(nil, "롤", "", res), appendResult(nil, "롤", "", res, imageURL, nil); string(got) != string(want) {
 		t.Fatalf("Encoder:\n got %s\nwant %s", got, want)
 	}
 
