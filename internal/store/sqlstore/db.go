@@ -69,6 +69,9 @@ type DB struct {
 	log     *slog.Logger
 	// searchIx indexes searchable writes (search_sync.go); nil stores them pending analysis.
 	searchIx atomic.Pointer[SearchIndex]
+	// genWatch keeps the search index generation in memory (PostgreSQL only; see
+	// search_generation.go).
+	genWatch *generationWatch
 }
 
 // Open opens the database named by opts, checks that it answers and applies every pending
@@ -210,11 +213,15 @@ func openPostgres(u string, maxOpen int, logger *slog.Logger) (*DB, error) {
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	sqldb.SetConnMaxLifetime(time.Hour)
 	logger.Debug("database: postgres", "url", redactURL(u), "max_open_conns", maxOpen)
+	watch := newGenerationWatch(cfg)
+	bundb := bun.NewDB(sqldb, pgdialect.New())
+	bundb.AddQueryHook(writeHook{watch})
 	return &DB{
-		bun:     bun.NewDB(sqldb, pgdialect.New()),
-		sql:     sqldb,
-		dialect: DialectPostgres,
-		log:     logger,
+		bun:      bundb,
+		sql:      sqldb,
+		dialect:  DialectPostgres,
+		log:      logger,
+		genWatch: watch,
 	}, nil
 }
 
@@ -265,6 +272,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool; SQLite checkpoints its write-ahead log when the last connection goes.
 func (db *DB) Close() error {
+	if db.genWatch != nil {
+		db.genWatch.stop()
+	}
 	if err := db.bun.Close(); err != nil {
 		return fmt.Errorf("close %s database: %w", db.dialect, err)
 	}

@@ -2,7 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/freelylive/freely/internal/search"
 	"github.com/freelylive/freely/internal/store/sqlstore"
@@ -92,4 +96,74 @@ func TestSearchGenerationFollowsCardsAndSuspension(t *testing.T) {
 			t.Error("the channel is not found again after the suspension is lifted")
 		}
 	})
+}
+
+// On PostgreSQL a node keeps the generation in memory: it reads it again after its own
+// writes (at once) and after another process's, which it hears of by notification.
+func TestGenerationKeptInMemoryOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := sqltest.PostgresURL(t)
+	ctx := context.Background()
+	open := func() *sqlstore.DB {
+		t.Helper()
+		db, err := sqlstore.Open(ctx, sqlstore.Options{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	here, other := open(), open()
+	ix := sqlstore.NewSearchIndex(here, nil)
+	gen := func() int64 {
+		t.Helper()
+		g, err := ix.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	gen() // starts the listener
+	deadline := time.Now().Add(10 * time.Second)
+	for !sqlstore.GenerationListening(here) {
+		if time.Now().After(deadline) {
+			t.Fatal("the generation listener did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	g0 := gen()
+
+	// A change that neither passes through this DB nor notifies is not seen: the
+	// generation is not read for every search.
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `UPDATE search_generation SET gen = gen + 1000 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if g := gen(); g != g0 {
+		t.Fatalf("generation %d after an unannounced change, want the kept %d", g, g0)
+	}
+
+	// Another process's change arrives by notification.
+	if _, err := other.Bun().ExecContext(ctx, `UPDATE categories SET name_en = ? WHERE slug = ?`, "Drawing", "art"); err != nil {
+		t.Fatal(err)
+	}
+	for g := gen(); g <= g0+1000; g = gen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("generation still %d after another process raised it past %d", g, g0+1000)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// This process's own change is seen by the next search, without waiting.
+	before := gen()
+	if _, err := here.Bun().ExecContext(ctx, `UPDATE categories SET name_en = ? WHERE slug = ?`, "Art", "art"); err != nil {
+		t.Fatal(err)
+	}
+	if g := gen(); g <= before {
+		t.Errorf("generation %d right after this process's change, want above %d", g, before)
+	}
 }
