@@ -44,7 +44,8 @@ type Store interface {
 	// Generation returns the index generation: a number that changes whenever a committed
 	// write may have changed what a query matches, how it ranks (viewer counts aside) or
 	// what its result cards show. Rankings and cards read under one generation stay valid
-	// while it is current.
+	// while it is current. Every search asks first, so it should not cost a round trip
+	// when nothing changed.
 	Generation(ctx context.Context) (int64, error)
 	// AnalyzePending analyses up to limit documents that were stored before the analyzer
 	// was ready, or under another analysis.Version, and returns how many it analysed.
@@ -142,7 +143,7 @@ type Service struct {
 	terms      *gencache.Cache[string, []analysis.Term]
 	categories *gencache.Cache[string, int64]
 	// results keeps whole results of the most asked queries, so a popular search costs
-	// the generation read and little else.
+	// the generation check and little else.
 	results *gencache.Cache[string, *Result]
 }
 
