@@ -43,7 +43,7 @@ import (
 // Version identifies the analysis rules (tokenizer, dictionaries, synonym table). Stored
 // tokens produced under another version are re-analysed: bump it whenever a change would
 // turn some text into different tokens.
-const Version = 1
+const Version = 2
 
 // Term is one word of analysed text. A query matches a document when, for every term of the
 // query, the document holds the term's Text or all of its Parts.

@@ -76,6 +76,9 @@ func TestTerms(t *testing.T) {
 		{"only punctuation", `"*:-()^~`, ""},
 		{"operators are words, syntax is gone", `"롤" OR 배그* NEAR(a b) -로아 title:x`, "롤 or 배그 near a b 로아 title x"},
 		{"numbers", "2024년 3판 15연승", "2024 년 3 판 15 연승"},
+		{"sound and shape words kept", "두근두근 첫방송 나긋나긋한 소곤소곤", "두근두근 방송 나긋나긋 소곤소곤"},
+		{"ordinary adverbs and laughter dropped", "진짜 그냥 하하하하 같이", ""},
+		{"slang and games from tags", "아싸 오목 데헌 댕냥이 꽁냥꽁냥", "아싸 오목 데헌 댕냥이 꽁냥꽁냥"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ikawaha/kagome/v2/tokenizer"
 	"golang.org/x/text/unicode/norm"
@@ -83,10 +84,32 @@ func appendKnown(out []Term, surface, pos string, kind entryKind, expr string) [
 		}
 		return out
 	}
-	if contentPOS[pos] {
+	if contentPOS[pos] || (mimeticPOS[pos] && reduplicated(surface)) {
 		out = append(out, Term{Text: surface})
 	}
 	return out
+}
+
+// mimeticPOS are the parts of speech mecab-ko-dic gives sound and shape words (두근두근/MAG,
+// 몽글몽글/MAG): adverbs and interjections are dropped, but these name a mood or a sound
+// that streamers put in titles and tags, so they are kept when reduplicated.
+var mimeticPOS = map[string]bool{"MAG": true, "IC": true}
+
+// reduplicated tells a word made of one part said twice (두근두근, 소곤소곤), the form of
+// Korean sound and shape words, from ordinary adverbs (진짜, 그냥). A part of one syllable,
+// or of one syllable repeated (하하하하), is laughter or a stammer, not a word.
+func reduplicated(word string) bool {
+	half := len(word) / 2
+	if half == 0 || word[:half] != word[half:] {
+		return false
+	}
+	first, n := utf8.DecodeRuneInString(word)
+	for _, r := range word[n:half] {
+		if r != first {
+			return true
+		}
+	}
+	return false
 }
 
 // firstPOS returns the first tag of a joined tag such as "VV+EP".

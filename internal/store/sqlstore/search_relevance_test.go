@@ -195,6 +195,14 @@ func TestSearchRelevanceOnKoreanStreams(t *testing.T) {
 		expectFound(t, "소리 finds the decompounded 목소리", c.all(t, "소리", ""), c.records(func(r int) bool {
 			return c.hasTag(r, "목소리") && !c.titleHas(r, "소리")
 		}))
+		// Sound and shape words and tag slang that analysis used to drop whole.
+		for _, word := range []string{"나긋나긋", "두근두근", "아싸"} {
+			want := c.records(func(r int) bool { return c.hasTag(r, word) || c.titleHas(r, word) })
+			if len(want) == 0 {
+				t.Errorf("the snapshot no longer has %s: pick another word", word)
+			}
+			expectFound(t, word+" finds its tags and titles", c.all(t, word, ""), want)
+		}
 		expectFound(t, "발로란트 stays whole and finds itself", c.all(t, "발로란트", ""), c.records(func(r int) bool {
 			return c.hasTag(r, "발로란트")
 		}))
