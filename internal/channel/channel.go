@@ -3,7 +3,13 @@
 // or configuration package.
 package channel
 
-import "time"
+import (
+	"cmp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // MaxCategories is how many categories a channel may list.
 const MaxCategories = 2
@@ -31,6 +37,28 @@ type Category struct {
 	Slug   string // e.g. "league-of-legends"
 	NameKO string // e.g. "리그 오브 레전드"
 	NameEN string // e.g. "League of Legends"
+}
+
+// CompareCategories orders categories as a Korean list reads: names that begin in Hangul
+// first, in 가나다 order (which is the syllables' code-point order), then the others (Latin
+// titles such as "Parasocial") by their letters ignoring case, ties by ID.
+func CompareCategories(a, b Category) int {
+	if ah, bh := startsHangul(a.NameKO), startsHangul(b.NameKO); ah != bh {
+		if ah {
+			return -1
+		}
+		return 1
+	}
+	if c := strings.Compare(strings.ToLower(a.NameKO), strings.ToLower(b.NameKO)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// startsHangul tells whether s begins with a Hangul syllable or jamo.
+func startsHangul(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Hangul, r)
 }
 
 // Tag is a normalised hashtag, created on first use and shared by later features (live

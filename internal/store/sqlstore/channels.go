@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,8 +161,8 @@ func (db *DB) ListChannels(ctx context.Context, afterID int64, limit int) ([]*ch
 	return out, nil
 }
 
-// Categories implements channel.Store: every category, by Korean name (code-point order on
-// both databases), ties broken by ID.
+// Categories implements channel.Store: every category, in channel.CompareCategories order
+// (sorted here, so both databases agree whatever their collation).
 func (db *DB) Categories(ctx context.Context) ([]channel.Category, error) {
 	var rows []categoryRow
 	if err := db.idb(ctx).NewSelect().Model(&rows).OrderExpr("cat.name_ko ASC, cat.id ASC").Scan(ctx); err != nil {
@@ -171,6 +172,7 @@ func (db *DB) Categories(ctx context.Context) ([]channel.Category, error) {
 	for i := range rows {
 		out[i] = rows[i].toDomain()
 	}
+	slices.SortFunc(out, channel.CompareCategories)
 	return out, nil
 }
 

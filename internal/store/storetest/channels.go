@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -51,13 +50,18 @@ func testUpsertCategories(t *testing.T, db *sqlstore.DB) {
 	if len(all) != len(channel.SeedCategories)+1 {
 		t.Errorf("%d categories, want %d", len(all), len(channel.SeedCategories)+1)
 	}
-	// Ordered by Korean name, in code-point order on every database.
-	if !slices.IsSortedFunc(all, func(a, b channel.Category) int { return strings.Compare(a.NameKO, b.NameKO) }) {
-		var names []string
-		for _, c := range all {
-			names = append(names, c.NameKO)
-		}
-		t.Errorf("Categories not ordered by Korean name: %q", names)
+	// Hangul names first in 가나다 order, then Latin ones, the same on every database.
+	var names []string
+	for _, c := range all {
+		names = append(names, c.NameKO)
+	}
+	if !slices.IsSortedFunc(all, channel.CompareCategories) {
+		t.Errorf("Categories not in channel.CompareCategories order: %q", names)
+	}
+	latin := slices.IndexFunc(all, func(c channel.Category) bool { return c.NameKO == "Parasocial" })
+	hangul := slices.IndexFunc(all, func(c channel.Category) bool { return c.NameKO == "롤" })
+	if latin < 0 || hangul < 0 || hangul > latin {
+		t.Errorf("롤 at %d, Parasocial at %d, want 롤 before the Latin names: %q", hangul, latin, names)
 	}
 
 	// Bad input is refused whole.
