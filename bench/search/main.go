@@ -198,8 +198,10 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	acURL := func(r *rand.Rand) string { return w.autocompleteURL(r, base) }
 	searchAtRate := func() {
 		handler.take()
+		before := svc.Stats()
 		fmt.Printf("  search at %.0f/s:                  %v\n", rate, cpuTimed(func() result { return run(ctx, dur, clients*4, rate, searchURL) }))
 		fmt.Printf("                                     %s\n", handler.take())
+		fmt.Printf("                                     %s\n", storeReads(before, svc.Stats()))
 	}
 	fmt.Println("\nHTTP on loopback:")
 	run(ctx, 3*time.Second, clients, 0, searchURL) // warm caches and connections
@@ -232,6 +234,19 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 	fmt.Printf("  autocomplete, %d clients:          %v\n", clients, cpuTimed(func() result { return run(ctx, dur, clients, 0, acURL) }))
 	fmt.Printf("  autocomplete at %.0f/s:            %v\n", acRate, cpuTimed(func() result { return run(ctx, dur, clients*4, acRate, acURL) }))
 	return nil
+}
+
+// storeReads says what the searches between two Stats read from the store.
+func storeReads(before, after search.Stats) string {
+	n := after.Searches - before.Searches
+	if n == 0 {
+		return "no searches"
+	}
+	pct := func(v uint64) float64 { return 100 * float64(v) / float64(n) }
+	return fmt.Sprintf("result cache hits %.0f %%; sections ranked from the store %.2f, cards read %.2f a search",
+		pct(after.ResultHits-before.ResultHits),
+		float64(after.StoreSections-before.StoreSections)/float64(n),
+		float64(after.StoreCards-before.StoreCards)/float64(n))
 }
 
 // profiled runs f under the CPU profiler, writing the profile to path.

@@ -113,7 +113,7 @@ func run(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Li
 		return err
 	}
 	defer ct.close(ctx)
-	if err := reg.Register(&platformMetrics{media: lv.hub, hls: lv.hls, chat: ct.hub}); err != nil {
+	if err := reg.Register(&platformMetrics{media: lv.hub, hls: lv.hls, chat: ct.hub, search: sr.svc}); err != nil {
 		return fmt.Errorf("register platform metrics: %w", err)
 	}
 	plat, err := buildPlatform(cfg, logger, svc, append(append(append(lv.extensions(), ct.extensions()...), al.extensions()...), sr.extension()))

@@ -83,7 +83,7 @@ func TestRunServesHealthAndShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(string(body), `freely_http_requests_total{code="200",method="GET",route="GET /readyz"} 1`) {
 		t.Errorf("request metrics missing from /metrics")
 	}
-	for _, want := range []string{"freely_live_publishing_channels 0", "freely_hls_streams 0", "freely_chat_rooms 0", "freely_chat_lost_messages_total 0"} {
+	for _, want := range []string{"freely_live_publishing_channels 0", "freely_hls_streams 0", "freely_chat_rooms 0", "freely_chat_lost_messages_total 0", "freely_search_requests_total 0"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

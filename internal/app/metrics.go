@@ -6,16 +6,18 @@ import (
 	"github.com/freelylive/freely/internal/chat"
 	"github.com/freelylive/freely/internal/media"
 	"github.com/freelylive/freely/internal/media/hls"
+	"github.com/freelylive/freely/internal/search"
 )
 
-// platformMetrics exports the live-video and chat counters the components already keep
-// (media.Hub, hls.Server and chat.Hub Stats) on /metrics. It reads them at scrape time, so
+// platformMetrics exports the live-video, chat and search counters the components already
+// keep (media.Hub, hls.Server, chat.Hub and search.Service Stats) on /metrics. It reads them at scrape time, so
 // nothing on the media or chat path does extra work for metrics. Figures are totals over
 // every channel: per-channel labels would grow with the number of channels ever live.
 type platformMetrics struct {
-	media *media.Hub
-	hls   *hls.Server
-	chat  *chat.Hub
+	media  *media.Hub
+	hls    *hls.Server
+	chat   *chat.Hub
+	search *search.Service
 }
 
 var (
@@ -31,10 +33,14 @@ var (
 	descChatStored   = prometheus.NewDesc("freely_chat_stored_messages_total", "Chat messages written to the database.", nil, nil)
 	descChatFailures = prometheus.NewDesc("freely_chat_store_failures_total", "Failed chat batch writes (retried).", nil, nil)
 	descChatLost     = prometheus.NewDesc("freely_chat_lost_messages_total", "Accepted chat messages that could not be stored.", nil, nil)
+	descSearches     = prometheus.NewDesc("freely_search_requests_total", "Searches answered (refused queries not counted).", nil, nil)
+	descSearchHits   = prometheus.NewDesc("freely_search_result_cache_hits_total", "Searches answered whole from the result cache.", nil, nil)
+	descSearchRanked = prometheus.NewDesc("freely_search_store_sections_total", "Result sections ranked from the index store (their page was not cached).", nil, nil)
+	descSearchCards  = prometheus.NewDesc("freely_search_store_cards_total", "Result cards read from the index store (not cached).", nil, nil)
 )
 
 func (m *platformMetrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPublishing, descMediaUnits, descMediaDropped, descHLSStreams, descHLSBytes, descHLSWaiting, descHLSErrors, descChatRooms, descChatConns, descChatStored, descChatFailures, descChatLost} {
+	for _, d := range []*prometheus.Desc{descPublishing, descMediaUnits, descMediaDropped, descHLSStreams, descHLSBytes, descHLSWaiting, descHLSErrors, descChatRooms, descChatConns, descChatStored, descChatFailures, descChatLost, descSearches, descSearchHits, descSearchRanked, descSearchCards} {
 		ch <- d
 	}
 }
@@ -74,4 +80,10 @@ func (m *platformMetrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descChatStored, prometheus.CounterValue, float64(cs.StoredMessages))
 	ch <- prometheus.MustNewConstMetric(descChatFailures, prometheus.CounterValue, float64(cs.StoreFailures))
 	ch <- prometheus.MustNewConstMetric(descChatLost, prometheus.CounterValue, float64(cs.LostMessages))
+
+	ss := m.search.Stats()
+	ch <- prometheus.MustNewConstMetric(descSearches, prometheus.CounterValue, float64(ss.Searches))
+	ch <- prometheus.MustNewConstMetric(descSearchHits, prometheus.CounterValue, float64(ss.ResultHits))
+	ch <- prometheus.MustNewConstMetric(descSearchRanked, prometheus.CounterValue, float64(ss.StoreSections))
+	ch <- prometheus.MustNewConstMetric(descSearchCards, prometheus.CounterValue, float64(ss.StoreCards))
 }

@@ -81,3 +81,35 @@ func TestResultCacheFollowsGenerationWithFreshViewers(t *testing.T) {
 		t.Error("a new generation was answered from the cache")
 	}
 }
+
+// TestStatsCountWhatSearchesRead: a fresh search ranks its section and reads its cards from
+// the store, the same search again is a result-cache hit, another page size reuses the
+// cards, a refused query counts nothing.
+func TestStatsCountWhatSearchesRead(t *testing.T) {
+	t.Parallel()
+	gs := &genStore{gen: 1}
+	for id := int64(30); id > 0; id-- {
+		gs.docs = append(gs.docs, Candidate{DocID: id, ChannelID: id, Live: true})
+	}
+	s, err := New(Options{Store: gs, Analyzer: analysistest.Ready(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q := Query{Text: "방송", Section: SectionLive, Limit: 5}
+	for range 2 {
+		if _, err := s.Search(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Search(ctx, Query{Text: "방송", Section: SectionLive, Limit: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Search(ctx, Query{Text: "ㅋㅋ"}); err == nil {
+		t.Fatal("a query of no words was answered")
+	}
+	want := Stats{Searches: 3, ResultHits: 1, StoreSections: 2, StoreCards: 5}
+	if got := s.Stats(); got != want {
+		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -145,6 +146,33 @@ type Service struct {
 	// results keeps whole results of the most asked queries, so a popular search costs
 	// the generation check and little else.
 	results *gencache.Cache[string, *Result]
+
+	stats serviceStats
+}
+
+// serviceStats are the counters behind Stats.
+type serviceStats struct {
+	searches, resultHits, storeSections, storeCards atomic.Uint64
+}
+
+// Stats counts what searches cost since the service started: how many were answered, how
+// many of those came whole from the result cache, and what the others read from the index
+// store. Operators watch them on /metrics; the benchmark prints them.
+type Stats struct {
+	Searches      uint64 // searches answered (refused queries not counted)
+	ResultHits    uint64 // answered whole from the result cache
+	StoreSections uint64 // sections ranked from the store (their page was not cached)
+	StoreCards    uint64 // result cards read from the store (not cached)
+}
+
+// Stats returns the counters so far.
+func (s *Service) Stats() Stats {
+	return Stats{
+		Searches:      s.stats.searches.Load(),
+		ResultHits:    s.stats.resultHits.Load(),
+		StoreSections: s.stats.storeSections.Load(),
+		StoreCards:    s.stats.storeCards.Load(),
+	}
 }
 
 // New returns a Service. Autocomplete answers (empty) at once and fills in with the first
@@ -242,12 +270,15 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	key := resultKey(q, limit)
 	if res, ok := s.results.Get(key, gen); ok {
+		s.stats.searches.Add(1)
+		s.stats.resultHits.Add(1)
 		return s.withViewers(res), nil
 	}
 	res, err := s.search(ctx, q, sections, limit, gen)
 	if err != nil {
 		return nil, err
 	}
+	s.stats.searches.Add(1)
 	s.results.Put(key, res, gen)
 	return s.withViewers(res), nil
 }
@@ -323,6 +354,7 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 			todo = append(todo, i)
 		}
 	}
+	s.stats.storeSections.Add(uint64(len(todo)))
 	var first [][]Candidate // first windows of the sections in todo, fetched together
 	if bs, ok := s.store.(BatchStore); ok && len(todo) > 1 {
 		ms := make([]Match, len(todo))
@@ -363,6 +395,7 @@ func (s *Service) search(ctx context.Context, q Query, sections []Section, limit
 	}
 	cards, missing := s.cards.get(ids, gen)
 	if len(missing) > 0 {
+		s.stats.storeCards.Add(uint64(len(missing)))
 		fresh, err := s.store.Hits(ctx, missing)
 		if err != nil {
 			return nil, fmt.Errorf("search: load results: %w", err)
