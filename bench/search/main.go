@@ -157,6 +157,9 @@ func bench(ctx context.Context, dbURL string, channels, sessions, liveN, clients
 		return err
 	}
 	fmt.Printf("autocomplete built in %v\n", time.Since(t).Round(time.Millisecond))
+	if err := warnSmallBuffers(ctx, db); err != nil {
+		return err
+	}
 
 	if dur <= 0 {
 		return nil
@@ -267,6 +270,28 @@ func profiled(path string, f func()) error {
 // indexSize reports the bytes the search index occupies: on SQLite the pages of the
 // search_* tables and indexes (dbstat), on PostgreSQL search_docs and search_postings with
 // their indexes and TOAST.
+// warnSmallBuffers says so when PostgreSQL's shared buffers cannot hold the index: every
+// search then reads pages through the kernel, and the figures are not those of
+// bench/README.md, which raised shared_buffers to 1 GB.
+func warnSmallBuffers(ctx context.Context, db *sqlstore.DB) error {
+	if db.Dialect() != sqlstore.DialectPostgres {
+		return nil
+	}
+	var buffers int64
+	if err := db.Bun().NewRaw(`SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'`).Scan(ctx, &buffers); err != nil {
+		return fmt.Errorf("shared_buffers: %w", err)
+	}
+	size, err := indexSize(ctx, db)
+	if err != nil {
+		return err
+	}
+	if buffers < size {
+		fmt.Printf("warning: shared_buffers is %s, the index %s; for figures comparable to bench/README.md run\n"+
+			"  psql -c \"ALTER SYSTEM SET shared_buffers = '1GB'\" and restart PostgreSQL\n", mib(buffers), mib(size))
+	}
+	return nil
+}
+
 func indexSize(ctx context.Context, db *sqlstore.DB) (int64, error) {
 	var n int64
 	q := `SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'search%' OR name LIKE 'ix_search%' OR name LIKE 'sqlite_autoindex_search%'`
