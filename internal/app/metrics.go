@@ -10,8 +10,8 @@ import (
 )
 
 // platformMetrics exports the live-video, chat and search counters the components already
-// keep (media.Hub, hls.Server, chat.Hub and search.Service Stats) on /metrics. It reads them at scrape time, so
-// nothing on the media or chat path does extra work for metrics. Figures are totals over
+// keep (media.Hub, hls.Server, chat.Hub and search.Service Stats) on /metrics. It reads them
+// at scrape time, so nothing on the media, chat or search path does extra work for metrics. Figures are totals over
 // every channel: per-channel labels would grow with the number of channels ever live.
 type platformMetrics struct {
 	media  *media.Hub

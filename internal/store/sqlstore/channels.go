@@ -165,7 +165,7 @@ func (db *DB) ListChannels(ctx context.Context, afterID int64, limit int) ([]*ch
 // (sorted here, so both databases agree whatever their collation).
 func (db *DB) Categories(ctx context.Context) ([]channel.Category, error) {
 	var rows []categoryRow
-	if err := db.idb(ctx).NewSelect().Model(&rows).OrderExpr("cat.name_ko ASC, cat.id ASC").Scan(ctx); err != nil {
+	if err := db.idb(ctx).NewSelect().Model(&rows).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list categories: %w", Translate(err))
 	}
 	out := make([]channel.Category, len(rows))

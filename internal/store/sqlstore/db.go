@@ -213,7 +213,7 @@ func openPostgres(u string, maxOpen int, logger *slog.Logger) (*DB, error) {
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	sqldb.SetConnMaxLifetime(time.Hour)
 	logger.Debug("database: postgres", "url", redactURL(u), "max_open_conns", maxOpen)
-	watch := newGenerationWatch(cfg)
+	watch := newGenerationWatch(cfg, logger)
 	bundb := bun.NewDB(sqldb, pgdialect.New())
 	bundb.AddQueryHook(writeHook{watch})
 	return &DB{

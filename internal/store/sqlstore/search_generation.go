@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,16 +32,17 @@ import (
 // nothing else.
 type generationWatch struct {
 	cfg *pgx.ConnConfig
+	log *slog.Logger
 
-	// changes counts the writes of this process and the notifications received; a
-	// generation read while it had a value stays current until it moves.
+	// changes counts the writes of this process, the notifications received and the
+	// listener's ups and downs; a generation read while it had a value stays current
+	// until it moves.
 	changes atomic.Uint64
 
 	mu        sync.Mutex
 	listening bool   // LISTEN is active on a live connection
 	gen       int64  // generation last read
-	seen      uint64 // changes when gen was read
-	valid     bool   // gen has been read since listening began
+	seen      uint64 // changes when gen was read (0: never read)
 
 	start  sync.Once
 	cancel context.CancelFunc
@@ -50,58 +52,62 @@ type generationWatch struct {
 // generationChannel is the notification channel of generation raises.
 const generationChannel = "freely_search_generation"
 
-func newGenerationWatch(cfg *pgx.ConnConfig) *generationWatch {
-	return &generationWatch{cfg: cfg, done: make(chan struct{})}
+func newGenerationWatch(cfg *pgx.ConnConfig, log *slog.Logger) *generationWatch {
+	return &generationWatch{cfg: cfg, log: log, done: make(chan struct{})}
 }
 
 // current returns the generation kept in memory and true when it is known to be current,
 // starting the listener on first use.
-func (w *generationWatch) current(log func(msg string, args ...any)) (int64, uint64, bool) {
+func (w *generationWatch) current() (int64, uint64, bool) {
 	w.start.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		w.cancel = cancel
-		go w.listen(ctx, log)
+		go w.listen(ctx)
 	})
 	c := w.changes.Load()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.gen, c, w.listening && w.valid && c == w.seen
+	return w.gen, c, w.listening && c == w.seen
 }
 
-// observe records gen, read from the database when changes was c.
+// observe records gen, read from the database when changes was c: a read that began after
+// the last one recorded replaces it; two that began alike keep the higher generation.
 func (w *generationWatch) observe(gen int64, c uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.listening {
-		return
-	}
-	if !w.valid || c > w.seen {
-		w.gen, w.seen, w.valid = gen, c, true
-	} else if c == w.seen {
+	switch {
+	case c > w.seen:
+		w.gen, w.seen = gen, c
+	case c == w.seen:
 		w.gen = max(w.gen, gen)
 	}
 }
 
-// setListening marks the listener up or down; either way the next search reads again.
+// setListening marks the listener up or down; either way it counts as a change, so the
+// next search reads again.
 func (w *generationWatch) setListening(up bool) {
 	w.changes.Add(1)
 	w.mu.Lock()
-	w.listening, w.valid = up, false
+	w.listening = up
 	w.mu.Unlock()
 }
 
 // listen keeps a connection listening for generation raises until ctx ends, reconnecting
 // with a growing pause after failures.
-func (w *generationWatch) listen(ctx context.Context, log func(msg string, args ...any)) {
+func (w *generationWatch) listen(ctx context.Context) {
 	defer close(w.done)
-	pause := 100 * time.Millisecond
+	const firstPause = 100 * time.Millisecond
+	pause := firstPause
 	for ctx.Err() == nil {
-		err := w.listenOnce(ctx)
+		listened, err := w.listenOnce(ctx)
 		w.setListening(false)
 		if ctx.Err() != nil {
 			return
 		}
-		log("search generation listener stopped; searches read the generation until it is back", "err", err, "retry_in", pause)
+		if listened {
+			pause = firstPause // a connection that worked for a while starts the count again
+		}
+		w.log.Warn("search generation listener stopped; searches read the generation until it is back", "err", err, "retry_in", pause)
 		select {
 		case <-ctx.Done():
 			return
@@ -111,11 +117,12 @@ func (w *generationWatch) listen(ctx context.Context, log func(msg string, args 
 	}
 }
 
-// listenOnce connects, listens and counts notifications until the connection fails.
-func (w *generationWatch) listenOnce(ctx context.Context) error {
+// listenOnce connects, listens and counts notifications until the connection fails; it
+// tells whether it got as far as listening.
+func (w *generationWatch) listenOnce(ctx context.Context) (bool, error) {
 	conn, err := pgx.ConnectConfig(ctx, w.cfg.Copy())
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return false, fmt.Errorf("connect: %w", err)
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -123,14 +130,14 @@ func (w *generationWatch) listenOnce(ctx context.Context) error {
 		_ = conn.Close(closeCtx)
 	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+generationChannel); err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return false, fmt.Errorf("listen: %w", err)
 	}
 	// Listening from here on: a raise committed before this point is in the next read,
 	// one committed after it also arrives as a notification.
 	w.setListening(true)
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return fmt.Errorf("wait for notification: %w", err)
+			return true, fmt.Errorf("wait for notification: %w", err)
 		}
 		w.changes.Add(1)
 	}

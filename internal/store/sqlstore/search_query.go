@@ -387,11 +387,11 @@ func (ix *SearchIndex) Generation(ctx context.Context) (int64, error) {
 	w := ix.db.genWatch
 	var changes uint64
 	if w != nil {
-		var gen int64
-		var current bool
-		if gen, changes, current = w.current(ix.db.log.Warn); current {
+		gen, c, current := w.current()
+		if current {
 			return gen, nil
 		}
+		changes = c
 	}
 	// Read (before every search on SQLite, where it costs a few microseconds in process):
 	// prepared once, it costs a fraction of parsing it each time.
